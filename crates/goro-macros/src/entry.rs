@@ -1,0 +1,177 @@
+//! `#[goro::main]` and `#[goro::test]`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Error, Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Main,
+    Test,
+}
+
+impl Kind {
+    fn attr(self) -> &'static str {
+        match self {
+            Kind::Main => "#[goro::main]",
+            Kind::Test => "#[goro::test]",
+        }
+    }
+}
+
+struct Options {
+    krate: TokenStream,
+    worker_threads: Option<usize>,
+    /// `Some(true)` for "exit", `Some(false)` for "isolate".
+    exit_on_panic: Option<bool>,
+}
+
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        // Not a function: say so, and keep the item so that IDEs still see it.
+        Err(err) => return with_item(err, item),
+    };
+    match options(args).and_then(|options| expand_fn(kind, options, function)) {
+        Ok(tokens) => tokens,
+        Err(err) => with_item(err, item),
+    }
+}
+
+fn with_item(err: Error, item: TokenStream) -> TokenStream {
+    let err = err.into_compile_error();
+    quote! { #err #item }
+}
+
+fn options(args: TokenStream) -> syn::Result<Options> {
+    let mut options = Options {
+        krate: quote! { ::goro },
+        worker_threads: None,
+        exit_on_panic: None,
+    };
+    let parsed = Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse2(args)?;
+    for option in parsed {
+        let name = option
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match name.as_str() {
+            "worker_threads" => {
+                let n = int_value(&option.value)?;
+                if n == 0 {
+                    return Err(Error::new(
+                        option.value.span(),
+                        "worker_threads = 0 is not valid: a runtime needs at least 1 worker thread",
+                    ));
+                }
+                options.worker_threads = Some(n);
+            }
+            "panic" => {
+                options.exit_on_panic = Some(match str_value(&option.value)?.as_str() {
+                    "exit" => true,
+                    "isolate" => false,
+                    other => {
+                        return Err(Error::new(
+                            option.value.span(),
+                            format!(
+                                "panic = {other:?} is not valid: use panic = \"exit\" (Go's behaviour) \
+                                 or panic = \"isolate\" (Tokio's)"
+                            ),
+                        ))
+                    }
+                });
+            }
+            "crate" => {
+                let path: syn::Path = syn::parse_str(&str_value(&option.value)?)
+                    .map_err(|_| Error::new(option.value.span(), "crate = \"..\" takes a path"))?;
+                options.krate = path.into_token_stream();
+            }
+            _ => {
+                return Err(Error::new(
+                    option.path.span(),
+                    "unknown option: the options are worker_threads = N, \
+                     panic = \"exit\" | \"isolate\", crate = \"path\"",
+                ))
+            }
+        }
+    }
+    Ok(options)
+}
+
+fn int_value(value: &Expr) -> syn::Result<usize> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse(),
+        _ => Err(Error::new(value.span(), "expected a whole number")),
+    }
+}
+
+fn str_value(value: &Expr) -> syn::Result<String> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s.value()),
+        _ => Err(Error::new(value.span(), "expected a string literal")),
+    }
+}
+
+fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<TokenStream> {
+    let sig = &function.sig;
+    if sig.asyncness.is_none() {
+        return Err(Error::new(
+            sig.fn_token.span(),
+            format!("{} goes on an `async fn`: add `async`", kind.attr()),
+        ));
+    }
+    if kind == Kind::Main && sig.ident != "main" {
+        return Err(Error::new(
+            sig.ident.span(),
+            "#[goro::main] goes on `async fn main`; use #[goro::test] for tests",
+        ));
+    }
+    if !sig.inputs.is_empty() {
+        return Err(Error::new(
+            sig.inputs.span(),
+            format!("{} takes a function without parameters", kind.attr()),
+        ));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        return Err(Error::new(
+            sig.generics.span(),
+            format!("{} takes a function without generics", kind.attr()),
+        ));
+    }
+    let krate = &options.krate;
+    let mut config = TokenStream::new();
+    if let Some(n) = options.worker_threads {
+        config.extend(quote! { .worker_threads(#n) });
+    }
+    let exit_on_panic = options.exit_on_panic.unwrap_or(kind == Kind::Main);
+    let panic = if exit_on_panic {
+        quote! { Exit }
+    } else {
+        quote! { Isolate }
+    };
+    config.extend(quote! { .panic(#krate::__private::Panic::#panic) });
+
+    function.sig.asyncness = None;
+    let block = &function.block;
+    let span = block.span();
+    let body = quote_spanned! {span=>
+        {
+            let __goro_body = async move #block;
+            #krate::__private::Builder::new() #config .run(__goro_body)
+        }
+    };
+    *function.block = syn::parse2(body)?;
+    let test_attr = match kind {
+        Kind::Test => quote_spanned! {Span::call_site()=> #[::core::prelude::v1::test] },
+        Kind::Main => TokenStream::new(),
+    };
+    Ok(quote! { #test_attr #function })
+}

@@ -1,0 +1,108 @@
+//! `go!(CALL)` and `go!(FUTURE)`.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Error, Expr, ExprCall, ExprMethodCall};
+
+/// Input: `[crate-path] expression`, as `goro::go!` passes it.
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let mut tokens = input.into_iter();
+    let krate = match tokens.next() {
+        Some(TokenTree::Group(group)) => group.stream(),
+        _ => {
+            return Err(Error::new(
+                Span::call_site(),
+                "go_impl! is internal: use goro::go!(..)",
+            ))
+        }
+    };
+    let rest: TokenStream = tokens.collect();
+    if rest.is_empty() {
+        return Err(Error::new(
+            Span::call_site(),
+            "go! needs a call such as `go!(f(x))` or a future such as `go!(async { .. })`",
+        ));
+    }
+    let expr: Expr = syn::parse2(rest)?;
+    match expr {
+        Expr::Call(call) => Ok(expand_call(&krate, call)),
+        Expr::MethodCall(call) => Ok(expand_method_call(&krate, call)),
+        Expr::Await(expr) => Err(Error::new(
+            expr.await_token.span(),
+            "go! starts the call in a new goroutine and returns at once: remove `.await` \
+             (await the JoinHandle that go! returns to get the result)",
+        )),
+        Expr::Closure(closure) => Err(Error::new(
+            closure.span(),
+            "go! takes a call such as `go!(f(x))` or a future such as `go!(async move { .. })`, \
+             not a closure: put the closure's body in an `async move` block",
+        )),
+        future => {
+            let span = future.span();
+            Ok(quote_spanned! {span=> #krate::__private::spawn(#future) })
+        }
+    }
+}
+
+/// Binds each argument to a local, in order, and returns the bindings and
+/// the locals' names.
+fn bind_args<'a>(args: impl Iterator<Item = &'a Expr>) -> (TokenStream, Vec<syn::Ident>) {
+    let mut lets = TokenStream::new();
+    let mut names = Vec::new();
+    for (i, arg) in args.enumerate() {
+        let name = format_ident!("__goro_arg{}", i, span = Span::mixed_site());
+        let span = arg.span();
+        lets.extend(quote_spanned! {span=> let #name = #arg; });
+        names.push(name);
+    }
+    (lets, names)
+}
+
+fn expand_call(krate: &TokenStream, call: ExprCall) -> TokenStream {
+    let mut lets = TokenStream::new();
+    // A path names a function (or a local): evaluating it has no effect, and
+    // leaving it in place keeps generic functions' inference intact.
+    let callee = match *call.func {
+        Expr::Path(path) => path.into_token_stream(),
+        func => {
+            let name = format_ident!("__goro_fn", span = Span::mixed_site());
+            let span = func.span();
+            lets.extend(quote_spanned! {span=> let #name = #func; });
+            name.into_token_stream()
+        }
+    };
+    let (arg_lets, args) = bind_args(call.args.iter());
+    lets.extend(arg_lets);
+    let span = call.paren_token.span.join();
+    spawn_goroutine(krate, lets, quote_spanned! {span=> #callee(#(#args),*) })
+}
+
+fn expand_method_call(krate: &TokenStream, call: ExprMethodCall) -> TokenStream {
+    let receiver = format_ident!("__goro_recv", span = Span::mixed_site());
+    let recv_expr = &call.receiver;
+    let span = recv_expr.span();
+    let mut lets = quote_spanned! {span=> let #receiver = #recv_expr; };
+    let (arg_lets, args) = bind_args(call.args.iter());
+    lets.extend(arg_lets);
+    let method = &call.method;
+    let turbofish = &call.turbofish;
+    let call_tokens = quote! { #receiver.#method #turbofish(#(#args),*) };
+    spawn_goroutine(krate, lets, call_tokens)
+}
+
+/// `{ lets; spawn(async move { await-or-return call }) }`.
+fn spawn_goroutine(krate: &TokenStream, lets: TokenStream, call: TokenStream) -> TokenStream {
+    let out = format_ident!("__goro_out", span = Span::mixed_site());
+    quote! {
+        {
+            #lets
+            #krate::__private::spawn(async move {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaFuture as _, ViaValue as _};
+                let #out = #call;
+                (&#krate::__private::tag(&#out)).__goro_kind().into_future(#out).await
+            })
+        }
+    }
+}

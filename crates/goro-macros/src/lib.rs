@@ -1,0 +1,61 @@
+//! Procedural macros for [goro](https://docs.rs/goro): `go!`, `#[goro::main]`
+//! and `#[goro::test]`. Use them through the `goro` crate, which documents
+//! them; this crate holds only the expansions.
+#![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+
+mod entry;
+mod go;
+
+/// The expansion behind `goro::go!`; call that macro instead, which passes
+/// its own crate path in front of the call.
+#[doc(hidden)]
+#[proc_macro]
+pub fn go_impl(input: TokenStream) -> TokenStream {
+    go::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Runs `async fn main` as the main goroutine of a goro runtime.
+///
+/// The program ends when `main` returns: other goroutines are abandoned and
+/// blocking calls are not waited for. `main` may return anything `fn main`
+/// may.
+///
+/// Options: `worker_threads = N` (overrides `GOMAXPROCS` and the core count),
+/// `panic = "exit"` (Go's behaviour, the default) or `panic = "isolate"`
+/// (Tokio's), and `crate = "path"` when goro is renamed.
+///
+/// ```
+/// #[goro::main(worker_threads = 2)]
+/// async fn main() -> Result<(), std::num::ParseIntError> {
+///     let n: u32 = "42".parse()?;
+///     assert_eq!(goro::go!(async move { n + 1 }).await.unwrap(), 43);
+///     Ok(())
+/// }
+/// # fn _call() { let _ = main(); }
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Main, args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` test as the main goroutine of its own goro runtime.
+///
+/// Takes the same options as `#[goro::main]`, but `panic` defaults to
+/// `"isolate"`: the tests of a binary share one process, and Go's exit on
+/// panic would end them all. A panic in the test body fails the test as
+/// usual.
+///
+/// ```
+/// #[goro::test]
+/// async fn adds() {
+///     assert_eq!(goro::go!(async { 1 + 1 }).await.unwrap(), 2);
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Test, args.into(), item.into()).into()
+}

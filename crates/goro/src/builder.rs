@@ -1,0 +1,306 @@
+//! `goro::run` and `goro::Builder`: a Tokio multi-threaded runtime whose
+//! main goroutine's end is the program's end.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::sync::Arc;
+
+use tokio::runtime::Runtime;
+
+use crate::context::{self, EnterThread, Settings};
+use crate::id::GoroutineId;
+use crate::panic;
+use crate::task::{Meta, Task};
+
+/// What a panic in a goroutine does to the program.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Panic {
+    /// Go's behaviour, the default: print `panic: <message>` and the
+    /// goroutine's id, name and spawn location to stderr, then end the
+    /// process with exit status 2.
+    #[default]
+    Exit,
+    /// Tokio's behaviour: the panicking goroutine ends, its [`JoinHandle`]
+    /// resolves to a [`JoinError`] whose `is_panic()` is true, and everything
+    /// else runs on. A panic in the main goroutine resumes in the caller of
+    /// [`run`](Builder::run).
+    ///
+    /// [`JoinHandle`]: crate::JoinHandle
+    /// [`JoinError`]: crate::JoinError
+    Isolate,
+}
+
+/// Why a runtime could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `GOMAXPROCS` in the environment is not a whole number of 1 or more.
+    Gomaxprocs(String),
+    /// [`Builder::worker_threads`] was given 0.
+    ZeroWorkerThreads,
+    /// [`Builder::max_blocking_threads`] was given 0.
+    ZeroMaxBlockingThreads,
+    /// `run` was called on a thread that is already inside a runtime.
+    InsideRuntime,
+    /// The operating system refused what the runtime needs (threads, an
+    /// event queue).
+    Io(std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Gomaxprocs(value) => write!(
+                f,
+                "GOMAXPROCS={value:?} is not valid: set it to a whole number of worker threads, 1 or more, or unset it"
+            ),
+            BuildError::ZeroWorkerThreads => f.write_str(
+                "worker_threads(0) is not valid: a runtime needs at least 1 worker thread",
+            ),
+            BuildError::ZeroMaxBlockingThreads => f.write_str(
+                "max_blocking_threads(0) is not valid: the blocking pool needs at least 1 thread",
+            ),
+            BuildError::InsideRuntime => f.write_str(
+                "goro::run was called inside a runtime, which would block one of its threads: \
+                 start a goroutine with go!(..) or goro::spawn(..) instead",
+            ),
+            BuildError::Io(err) => write!(f, "could not start the runtime: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Io(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// Configures and starts a goro runtime.
+///
+/// Defaults: one worker thread per core ([`std::thread::available_parallelism`],
+/// which honours cgroup quotas), overridden by `GOMAXPROCS=N` in the
+/// environment, overridden in turn by [`worker_threads`](Builder::worker_threads);
+/// Tokio's blocking pool (512 threads at most); [`Panic::Exit`]; IO and time
+/// drivers on.
+///
+/// # Examples
+///
+/// ```
+/// let answer = goro::Builder::new()
+///     .worker_threads(2)
+///     .panic(goro::Panic::Isolate)
+///     .run(async { 6 * 7 });
+/// assert_eq!(answer, 42);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    worker_threads: Option<usize>,
+    max_blocking_threads: Option<usize>,
+    panic: Panic,
+    thread_name: Option<String>,
+}
+
+impl Builder {
+    /// A builder with the defaults described above.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The number of worker threads, overriding `GOMAXPROCS` and the core
+    /// count. 0 is refused when the runtime starts.
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The most threads the blocking pool may run at once (Tokio's default
+    /// is 512). 0 is refused when the runtime starts.
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.max_blocking_threads = Some(n);
+        self
+    }
+
+    /// What a panic in a goroutine does; [`Panic::Exit`] by default.
+    pub fn panic(mut self, panic: Panic) -> Builder {
+        self.panic = panic;
+        self
+    }
+
+    /// The name of the runtime's threads (workers and blocking pool);
+    /// `goro` by default.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.thread_name = Some(name.into());
+        self
+    }
+
+    /// Runs `future` as the main goroutine (id 1) of a new runtime, on the
+    /// calling thread, and returns its output as soon as it completes.
+    ///
+    /// Other goroutines still alive then are abandoned and blocking calls
+    /// are not waited for, as in Go: the runtime shuts down in the
+    /// background and `run` returns at once.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called inside a runtime (use [`go!`](crate::go!) there).
+    /// If the configuration is invalid (`GOMAXPROCS=abc`,
+    /// `worker_threads(0)`), prints one line naming the setting and its value
+    /// and exits with status 2; use [`try_run`](Builder::try_run) to handle
+    /// that yourself. Under [`Panic::Isolate`] a panic of the main goroutine
+    /// resumes here.
+    #[track_caller]
+    pub fn run<F: Future>(self, future: F) -> F::Output {
+        match self.start(future, Location::caller()) {
+            Ok(output) => output,
+            Err(err @ BuildError::InsideRuntime) => panic!("{err}"),
+            Err(err) => fail_to_start(&err),
+        }
+    }
+
+    /// Like [`run`](Builder::run), but returns a configuration error instead
+    /// of ending the process.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = goro::Builder::new().worker_threads(0).try_run(async {}).unwrap_err();
+    /// assert!(err.to_string().contains("worker_threads(0)"));
+    /// ```
+    #[track_caller]
+    pub fn try_run<F: Future>(self, future: F) -> Result<F::Output, BuildError> {
+        self.start(future, Location::caller())
+    }
+
+    fn start<F: Future>(
+        self,
+        future: F,
+        at: &'static Location<'static>,
+    ) -> Result<F::Output, BuildError> {
+        if context::inside_runtime() {
+            return Err(BuildError::InsideRuntime);
+        }
+        let (runtime, settings) = self.build(true)?;
+        let main = Task::new(
+            future,
+            Meta {
+                id: GoroutineId::MAIN,
+                name: Some(Arc::from("main")),
+                spawned_at: at,
+                parent: None,
+                exit_on_panic: settings.exit_on_panic,
+            },
+        );
+        let output = {
+            let _thread = EnterThread::new(runtime.handle().clone(), settings);
+            catch_unwind(AssertUnwindSafe(|| runtime.block_on(main)))
+        };
+        match output {
+            Ok(output) => {
+                if panic::exit_in_flight() {
+                    panic::wait_for_exit();
+                }
+                runtime.shutdown_background();
+                Ok(output)
+            }
+            Err(payload) => {
+                // Dropping the runtime would wait for blocking calls.
+                runtime.shutdown_background();
+                resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Resolves the worker count: builder, then `GOMAXPROCS`, then cores.
+    pub(crate) fn workers(&self) -> Result<usize, BuildError> {
+        match self.worker_threads {
+            Some(0) => Err(BuildError::ZeroWorkerThreads),
+            Some(n) => Ok(n),
+            None => gomaxprocs_env().map(|env| env.unwrap_or_else(cores)),
+        }
+    }
+
+    pub(crate) fn build(&self, has_main: bool) -> Result<(Runtime, Arc<Settings>), BuildError> {
+        let workers = self.workers()?;
+        if self.max_blocking_threads == Some(0) {
+            return Err(BuildError::ZeroMaxBlockingThreads);
+        }
+        let settings = Arc::new(Settings {
+            exit_on_panic: self.panic == Panic::Exit,
+            workers,
+            has_main,
+        });
+        panic::install_hook();
+        let mut tokio = tokio::runtime::Builder::new_multi_thread();
+        tokio
+            .worker_threads(workers)
+            .enable_all()
+            .thread_name(self.thread_name.as_deref().unwrap_or("goro"));
+        if let Some(n) = self.max_blocking_threads {
+            tokio.max_blocking_threads(n);
+        }
+        let for_threads = Arc::clone(&settings);
+        tokio
+            .on_thread_start(move || {
+                // Tokio starts its threads inside the runtime's context.
+                let handle = tokio::runtime::Handle::current();
+                context::set_thread(handle, Arc::clone(&for_threads));
+            })
+            .on_thread_stop(context::clear_thread);
+        let runtime = tokio.build().map_err(BuildError::Io)?;
+        Ok((runtime, settings))
+    }
+}
+
+/// Runs `future` as the main goroutine of a new runtime with the default
+/// configuration, and returns its output as soon as it completes; see
+/// [`Builder::run`].
+///
+/// # Examples
+///
+/// The seed's program: `main` does not wait for `foo`, so "foo" may or may
+/// not be printed.
+///
+/// ```
+/// fn foo() {
+///     println!("foo");
+/// }
+///
+/// goro::run(async {
+///     println!("before");
+///     goro::go!(foo());
+///     println!("after");
+/// });
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    Builder::new().run(future)
+}
+
+/// Prints why the runtime could not start as one line and exits with status 2.
+pub(crate) fn fail_to_start(err: &BuildError) -> ! {
+    eprintln!("goro: {err}");
+    std::process::exit(2)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `GOMAXPROCS` from the environment: `Ok(None)` when unset or empty.
+fn gomaxprocs_env() -> Result<Option<usize>, BuildError> {
+    match std::env::var_os("GOMAXPROCS") {
+        None => Ok(None),
+        Some(raw) if raw.is_empty() => Ok(None),
+        Some(raw) => {
+            let text = raw.to_string_lossy();
+            match text.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(BuildError::Gomaxprocs(text.into_owned())),
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Goroutine identity: ids, and which goroutine the current thread is running.
+
+use std::cell::Cell;
+use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The id of a goroutine.
+///
+/// The main goroutine of a [`run`](crate::run) is `1`; every other goroutine
+/// gets the next number of one process-wide counter, so ids count up in the
+/// order goroutines were started and are never reused. Ids print as the bare
+/// number, as Go's do.
+///
+/// # Examples
+///
+/// ```
+/// goro::run(async {
+///     assert_eq!(goro::id().unwrap().as_u64(), 1);
+///     let child = goro::go!(async { goro::id().unwrap() });
+///     let child_id = child.id();
+///     assert_eq!(child.await.unwrap(), child_id);
+///     assert!(child_id.as_u64() > 1);
+/// });
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GoroutineId(NonZeroU64);
+
+/// Ids of goroutines other than a `run`'s main one start at 2.
+static NEXT_ID: AtomicU64 = AtomicU64::new(2);
+
+impl GoroutineId {
+    /// The id of the main goroutine of every [`run`](crate::run).
+    pub const MAIN: GoroutineId = GoroutineId(NonZeroU64::MIN);
+
+    pub(crate) fn next() -> GoroutineId {
+        // Relaxed: the counter only has to hand out distinct numbers.
+        let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        GoroutineId(NonZeroU64::new(n).expect("goroutine id counter overflowed"))
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for GoroutineId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for GoroutineId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GoroutineId({})", self.0)
+    }
+}
+
+/// What the current thread is running, while it polls a goroutine.
+#[derive(Clone, Copy)]
+pub(crate) struct Current {
+    pub(crate) id: GoroutineId,
+    pub(crate) exit_on_panic: bool,
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<Current>> = const { Cell::new(None) };
+}
+
+/// Returns the id of the goroutine running this code, or `None` outside any
+/// goroutine (a plain thread, or a Tokio task not started through goro).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(goro::id(), None);
+/// goro::run(async {
+///     assert_eq!(goro::id(), Some(goro::GoroutineId::MAIN));
+/// });
+/// ```
+pub fn id() -> Option<GoroutineId> {
+    current().map(|c| c.id)
+}
+
+pub(crate) fn current() -> Option<Current> {
+    CURRENT.with(Cell::get)
+}
+
+/// Marks the current thread as running a goroutine until dropped; nests.
+pub(crate) struct Enter {
+    prev: Option<Current>,
+}
+
+impl Enter {
+    pub(crate) fn new(current: Current) -> Enter {
+        Enter {
+            prev: CURRENT.with(|c| c.replace(Some(current))),
+        }
+    }
+}
+
+impl Drop for Enter {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+    }
+}

@@ -1,0 +1,169 @@
+//! Go's goroutines for Rust, on Tokio's multi-threaded runtime.
+//!
+//! `go!(f(x))` starts a goroutine; the program ends when `main` ends, as in
+//! Go; blocking calls go to a blocking pool; a panic prints Go's report and
+//! exits with status 2. Underneath is Tokio with one worker thread per core,
+//! so every Tokio library works inside a goroutine.
+//!
+//! # A tour
+//!
+//! The Go tutorial's first program: `main` starts `foo` in a new goroutine
+//! and goes on at once. Whether "foo" is printed before "after", or at all,
+//! is up to the scheduler: when `main` returns, the program ends.
+//!
+//! ```
+//! fn foo() {
+//!     println!("foo");
+//! }
+//!
+//! #[goro::main]
+//! async fn main() {
+//!     println!("before");
+//!     goro::go!(foo()); // spawn a new goroutine, which calls foo()
+//!     println!("after");
+//! }
+//! # // doctests do not call `main` for us when it is attributed
+//! # main();
+//! ```
+//!
+//! The function and its arguments are evaluated in the calling goroutine,
+//! before `go!` returns; only the call runs in the new one:
+//!
+//! ```
+//! fn bar() -> u32 {
+//!     // runs now, in main
+//!     assert_eq!(goro::id(), Some(goro::GoroutineId::MAIN));
+//!     7
+//! }
+//!
+//! async fn foo(x: u32) -> u32 {
+//!     // runs in the new goroutine
+//!     assert_ne!(goro::id(), Some(goro::GoroutineId::MAIN));
+//!     x * 6
+//! }
+//!
+//! goro::run(async {
+//!     let handle = goro::go!(foo(bar()));
+//!     assert_eq!(handle.await.unwrap(), 42);
+//! });
+//! ```
+//!
+//! Waiting for goroutines, and handing a blocking call to the blocking pool
+//! so that the worker threads stay free:
+//!
+//! ```
+//! use goro::sync::WaitGroup;
+//!
+//! goro::run(async {
+//!     let wg = WaitGroup::new();
+//!     for i in 0..100 {
+//!         wg.go(async move { i * 2 });
+//!     }
+//!     let bytes = goro::blocking(|| std::fs::read("/proc/self/stat").map(|b| b.len())).await;
+//!     wg.wait().await;
+//!     assert!(bytes.unwrap() > 0);
+//! });
+//! ```
+//!
+//! # Go and goro
+//!
+//! | Go | goro |
+//! | --- | --- |
+//! | `go f(x)` | [`go!(f(x))`](go!), [`spawn`] |
+//! | `func main()` | [`#[goro::main]`](main), [`run`] |
+//! | `runtime.GOMAXPROCS(0)`, `GOMAXPROCS=N` | [`gomaxprocs`], `GOMAXPROCS=N`, [`Builder::worker_threads`] |
+//! | `runtime.NumGoroutine()`, `runtime.Gosched()` | [`num_goroutine`], [`gosched`] |
+//! | a blocking syscall | [`blocking`], [`spawn_blocking`] |
+//! | `sync.WaitGroup` | [`sync::WaitGroup`] |
+//! | unrecovered panic: exit status 2 | [`Panic::Exit`] (default), [`Panic::Isolate`] for Tokio's way |
+//!
+//! # Where goroutines run
+//!
+//! Inside a goro runtime ([`run`], [`#[goro::main]`](main)), goroutines run
+//! on its workers. Inside any other Tokio runtime, [`spawn`] and [`go!`] are
+//! drop-ins for `tokio::spawn` and keep Tokio's panic behaviour. Outside any
+//! runtime, a process-wide goro runtime starts on first use, as Go's always
+//! exists.
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod builder;
+mod context;
+mod id;
+mod join;
+mod loom;
+mod panic;
+mod sched;
+mod spawn;
+mod task;
+
+pub mod sync;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+/// Starts a goroutine: `go!(f(a, b))`, `go!(recv.method(a))` or
+/// `go!(future)`. Returns a [`JoinHandle`] at once.
+///
+/// For a call, the function (unless it is a plain path), the receiver and
+/// the arguments are evaluated now, in the calling goroutine, left to right;
+/// the call itself runs in the new goroutine. If the call returns a future,
+/// the goroutine awaits it; otherwise the goroutine's result is the call's
+/// value. Any other expression must be a future (an `async` block, a
+/// variable holding a future), which becomes the goroutine.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// struct Counter(AtomicUsize);
+/// impl Counter {
+///     async fn bump(self: Arc<Self>, by: usize) -> usize {
+///         self.0.fetch_add(by, Ordering::SeqCst) + by
+///     }
+/// }
+///
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+///
+/// goro::run(async {
+///     // A plain function: it runs in the new goroutine.
+///     assert_eq!(goro::go!(square(12)).await.unwrap(), 144);
+///
+///     // A method returning a future: the receiver is evaluated here.
+///     let counter = Arc::new(Counter(AtomicUsize::new(0)));
+///     assert_eq!(goro::go!(counter.clone().bump(5)).await.unwrap(), 5);
+///
+///     // Any future.
+///     let answer = goro::go!(async { 42 });
+///     assert_eq!(answer.await.unwrap(), 42);
+/// });
+/// ```
+///
+/// The receiver and arguments are moved into the goroutine, so they must be
+/// `Send + 'static`: borrowing from the caller is an error.
+///
+/// ```compile_fail
+/// fn len(s: &str) -> usize { s.len() }
+/// goro::run(async {
+///     let text = String::from("borrowed");
+///     goro::go!(len(&text));
+/// });
+/// ```
+#[macro_export]
+macro_rules! go {
+    ($($call:tt)+) => {
+        $crate::__private::go_impl!([$crate] $($call)+)
+    };
+}
+
+pub use builder::{run, BuildError, Builder, Panic};
+pub use goro_macros::{main, test};
+pub use id::{id, GoroutineId};
+pub use join::{JoinError, JoinHandle};
+pub use sched::{gomaxprocs, gosched, num_goroutine};
+pub use spawn::{blocking, spawn, spawn_blocking, Goroutine};

@@ -1,0 +1,61 @@
+//! Go's scheduler functions: `gomaxprocs`, `num_goroutine`, `gosched`.
+
+use crate::context;
+
+/// The number of worker threads that run goroutines at once: Go's
+/// `runtime.GOMAXPROCS(0)`.
+///
+/// Inside a runtime, its worker count; outside any, the process-wide
+/// runtime's (which starts on first use).
+///
+/// # Examples
+///
+/// ```
+/// goro::Builder::new().worker_threads(3).run(async {
+///     assert_eq!(goro::gomaxprocs(), 3);
+/// });
+/// ```
+pub fn gomaxprocs() -> usize {
+    context::with_runtime(|handle, settings| match settings.workers {
+        0 => handle.metrics().num_workers(),
+        n => n,
+    })
+}
+
+/// The number of goroutines alive in the current runtime, the main goroutine
+/// included: Go's `runtime.NumGoroutine()`.
+///
+/// Goroutines that have finished but whose result nobody collected do not
+/// count. Blocking calls on the blocking pool do not count either.
+///
+/// # Examples
+///
+/// ```
+/// goro::run(async {
+///     assert_eq!(goro::num_goroutine(), 1);
+///     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+///     let parked = goro::go!(async move { rx.await.ok() });
+///     assert_eq!(goro::num_goroutine(), 2);
+///     drop(tx);
+///     parked.await.unwrap();
+/// });
+/// ```
+pub fn num_goroutine() -> usize {
+    context::with_runtime(|handle, settings| {
+        handle.metrics().num_alive_tasks() + usize::from(settings.has_main)
+    })
+}
+
+/// Yields the worker thread, letting other goroutines run: Go's
+/// `runtime.Gosched()`.
+///
+/// # Examples
+///
+/// ```
+/// goro::run(async {
+///     goro::gosched().await;
+/// });
+/// ```
+pub async fn gosched() {
+    tokio::task::yield_now().await;
+}

@@ -1,0 +1,77 @@
+//! Worker counts: cores by default, GOMAXPROCS over that, the builder over
+//! both; bad values fail at start with one line naming them.
+
+mod support;
+
+use support::process::{fixture, run};
+
+fn with_gomaxprocs(value: &str) -> support::process::Ended {
+    let mut cmd = fixture("gomaxprocs");
+    cmd.env("GOMAXPROCS", value);
+    run(cmd)
+}
+
+#[test]
+fn default_is_one_worker_per_core() {
+    let ended = run(fixture("gomaxprocs"));
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout.trim(), format!("gomaxprocs={cores}"));
+}
+
+#[test]
+fn gomaxprocs_overrides_the_core_count() {
+    let ended = with_gomaxprocs("5");
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout.trim(), "gomaxprocs=5");
+}
+
+#[test]
+fn empty_gomaxprocs_counts_as_unset() {
+    let ended = with_gomaxprocs("");
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+}
+
+#[test]
+fn gomaxprocs_abc_fails_with_one_line() {
+    let ended = with_gomaxprocs("abc");
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert_eq!(
+        ended.stderr,
+        "goro: GOMAXPROCS=\"abc\" is not valid: set it to a whole number of worker threads, 1 or more, or unset it\n"
+    );
+    assert_eq!(ended.stdout, "");
+}
+
+#[test]
+fn gomaxprocs_zero_fails_with_one_line() {
+    let ended = with_gomaxprocs("0");
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert_eq!(ended.stderr.lines().count(), 1, "{ended:?}");
+    assert!(ended
+        .stderr
+        .starts_with("goro: GOMAXPROCS=\"0\" is not valid"));
+}
+
+#[test]
+fn worker_threads_zero_fails_with_one_line() {
+    let ended = run(fixture("worker-threads-zero"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert_eq!(
+        ended.stderr,
+        "goro: worker_threads(0) is not valid: a runtime needs at least 1 worker thread\n"
+    );
+}
+
+#[test]
+fn run_inside_a_runtime_points_to_go() {
+    let ended = run(fixture("run-inside-runtime"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended
+            .stderr
+            .starts_with("panic: goro::run was called inside a runtime"),
+        "{ended:?}"
+    );
+    assert!(ended.stderr.contains("go!(..)"), "{ended:?}");
+}

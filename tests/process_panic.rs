@@ -1,0 +1,87 @@
+//! Go's panic behaviour by default (report, exit status 2) and Tokio's on
+//! request.
+
+mod support;
+
+use support::process::{example, fixture, line_of, run};
+
+#[test]
+fn a_goroutine_panic_prints_gos_report_and_exits_2() {
+    let ended = run(fixture("panic-exit"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    let lines: Vec<&str> = ended.stderr.lines().collect();
+    assert_eq!(lines[0], "panic: boom: from a goroutine", "{ended:?}");
+    assert_eq!(lines[1], "", "{ended:?}");
+    let line = line_of("tests/fixtures/process.rs", "// spawn site: exploder");
+    let spawned_at = format!(" [exploder] spawned at tests/fixtures/process.rs:{line}");
+    assert!(
+        lines[2].starts_with("goroutine ") && lines[2].ends_with(&spawned_at),
+        "{ended:?}"
+    );
+    assert!(
+        ended.stderr.contains("    created by goroutine 1\n"),
+        "{ended:?}"
+    );
+    assert!(
+        ended
+            .stderr
+            .contains("    panicked at tests/fixtures/process.rs:"),
+        "{ended:?}"
+    );
+    // The standard hook's "thread '..' panicked" report is replaced, not added.
+    assert!(!ended.stderr.contains("thread '"), "{ended:?}");
+    assert!(!ended.stdout.contains("not reached"), "{ended:?}");
+}
+
+#[test]
+fn a_main_goroutine_panic_names_goroutine_1() {
+    let ended = run(fixture("panic-main"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended.stderr.starts_with(
+            "panic: boom: from main\n\ngoroutine 1 [main] spawned at tests/fixtures/process.rs:"
+        ),
+        "{ended:?}"
+    );
+}
+
+#[test]
+fn isolate_turns_a_panic_into_a_join_error() {
+    let ended = run(fixture("panic-isolate"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert!(
+        ended.stdout.contains("is_panic=true message=goroutine "),
+        "{ended:?}"
+    );
+    assert!(
+        ended.stdout.contains("panicked: boom: isolated"),
+        "{ended:?}"
+    );
+    assert!(ended.stdout.contains("still running: 5"), "{ended:?}");
+}
+
+#[test]
+fn a_panic_that_began_before_main_returned_still_exits_2() {
+    let ended = run(fixture("panic-while-main-returns"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended.stderr.starts_with("panic: boom: while main returns"),
+        "{ended:?}"
+    );
+}
+
+#[test]
+fn panic_exit_example_shows_the_report() {
+    let ended = run(example("panic_exit"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended.stderr.starts_with("panic: index out of bounds"),
+        "{ended:?}"
+    );
+    assert!(
+        ended
+            .stderr
+            .contains("[worker] spawned at examples/panic_exit.rs:"),
+        "{ended:?}"
+    );
+}

@@ -1,0 +1,110 @@
+//! Running example and fixture binaries and checking how they end.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Long enough for a loaded 2-core CI machine; only a hang reaches it.
+pub const GENEROUS: Duration = Duration::from_secs(120);
+
+/// The path of an example binary of this package. `cargo test` builds the
+/// examples before it runs the tests.
+pub fn example(name: &str) -> Command {
+    let mut dir = std::env::current_exe().expect("current_exe");
+    dir.pop(); // the test binary
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path: PathBuf = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test`, which builds the examples",
+        path.display()
+    );
+    let mut cmd = Command::new(path);
+    // Keep the panic reports short and stable whatever the caller's shell sets.
+    cmd.env_remove("RUST_BACKTRACE").env_remove("GOMAXPROCS");
+    cmd
+}
+
+/// The fixture program running `scenario`.
+pub fn fixture(scenario: &str) -> Command {
+    let mut cmd = example("fixture_process");
+    cmd.arg(scenario);
+    cmd
+}
+
+/// How a process ended.
+#[derive(Debug)]
+pub struct Ended {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ended {
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+}
+
+/// Runs `cmd` to its end; fails the test if it has not ended within
+/// [`GENEROUS`] (it is then killed).
+pub fn run(mut cmd: Command) -> Ended {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    let stdout = drain(child.stdout.take().unwrap());
+    let stderr = drain(child.stderr.take().unwrap());
+    let status = wait_or_kill(&mut child, GENEROUS)
+        .unwrap_or_else(|| panic!("{cmd:?} did not exit within {GENEROUS:?}: it hangs"));
+    Ended {
+        status,
+        stdout: stdout.recv().unwrap(),
+        stderr: stderr.recv().unwrap(),
+    }
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        let _ = tx.send(text);
+    });
+    rx
+}
+
+fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let step = Duration::from_millis(20);
+    let mut waited = Duration::ZERO;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if waited >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        thread::sleep(step);
+        waited += step;
+    }
+}
+
+/// The 1-based line of the file (relative to the workspace root) that
+/// contains `marker`, so that tests need not hard-code line numbers.
+pub fn line_of(file: &str, marker: &str) -> usize {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let text = std::fs::read_to_string(&path).expect("read the source file");
+    text.lines()
+        .position(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("{marker:?} not found in {file}"))
+        + 1
+}
