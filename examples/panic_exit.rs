@@ -5,9 +5,9 @@
 //! `cargo run --example panic_exit; echo "exit status $?"`
 //!
 //! ```text
-//! panic: index out of range: the len is 3 but the index is 7
+//! panic: index out of bounds: the len is 3 but the index is 7
 //!
-//! goroutine 2 [worker] spawned at examples/panic_exit.rs:24
+//! goroutine 2 [worker] spawned at examples/panic_exit.rs:25
 //!     created by goroutine 1
 //!     panicked at examples/panic_exit.rs:18:5
 //! exit status 2

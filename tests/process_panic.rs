@@ -34,6 +34,19 @@ fn a_goroutine_panic_prints_gos_report_and_exits_2() {
 }
 
 #[test]
+fn the_report_names_the_go_call_site() {
+    let ended = run(fixture("panic-go-site"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    let line = line_of("tests/fixtures/process.rs", "// spawn site: go!");
+    assert!(
+        ended
+            .stderr
+            .contains(&format!(" spawned at tests/fixtures/process.rs:{line}\n")),
+        "{ended:?}"
+    );
+}
+
+#[test]
 fn a_main_goroutine_panic_names_goroutine_1() {
     let ended = run(fixture("panic-main"));
     assert_eq!(ended.code(), Some(2), "{ended:?}");

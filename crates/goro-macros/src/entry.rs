@@ -35,10 +35,22 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         // Not a function: say so, and keep the item so that IDEs still see it.
         Err(err) => return with_item(err, item),
     };
-    match options(args).and_then(|options| expand_fn(kind, options, function)) {
+    match options(args).and_then(|options| expand_fn(kind, options, function.clone())) {
         Ok(tokens) => tokens,
-        Err(err) => with_item(err, item),
+        Err(err) => with_item(err, fallback(function)),
     }
+}
+
+/// The function as a synchronous one whose body still type-checks, so that
+/// the error above is the only one and IDEs keep analysing the body.
+fn fallback(mut function: ItemFn) -> TokenStream {
+    function.sig.asyncness = None;
+    let block = &function.block;
+    *function.block = syn::parse_quote! {{
+        let _ = async move #block;
+        ::core::unimplemented!()
+    }};
+    function.into_token_stream()
 }
 
 fn with_item(err: Error, item: TokenStream) -> TokenStream {

@@ -156,8 +156,8 @@ pub mod __private;
 /// ```
 #[macro_export]
 macro_rules! go {
-    ($($call:tt)+) => {
-        $crate::__private::go_impl!([$crate] $($call)+)
+    ($($call:tt)*) => {
+        $crate::__private::go_impl!([$crate] $($call)*)
     };
 }
 

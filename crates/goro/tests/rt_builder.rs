@@ -1,0 +1,122 @@
+//! `goro::Builder` and `goro::run`: options, errors, what `run` returns.
+
+use goro::{BuildError, Builder, Panic};
+
+#[test]
+fn run_returns_the_main_goroutines_output() {
+    assert_eq!(goro::run(async { "done" }), "done");
+}
+
+#[test]
+fn the_main_goroutine_need_not_be_send() {
+    let out = goro::run(async {
+        let local = std::rc::Rc::new(5);
+        goro::gosched().await;
+        *local
+    });
+    assert_eq!(out, 5);
+}
+
+#[test]
+fn zero_worker_threads_is_refused() {
+    let err = Builder::new()
+        .worker_threads(0)
+        .try_run(async {})
+        .unwrap_err();
+    assert!(matches!(err, BuildError::ZeroWorkerThreads));
+    assert_eq!(
+        err.to_string(),
+        "worker_threads(0) is not valid: a runtime needs at least 1 worker thread"
+    );
+}
+
+#[test]
+fn zero_max_blocking_threads_is_refused() {
+    let err = Builder::new()
+        .max_blocking_threads(0)
+        .try_run(async {})
+        .unwrap_err();
+    assert!(matches!(err, BuildError::ZeroMaxBlockingThreads));
+}
+
+#[test]
+fn try_run_inside_a_runtime_is_refused_and_points_to_go() {
+    goro::run(async {
+        let err = Builder::new().try_run(async {}).unwrap_err();
+        assert!(matches!(err, BuildError::InsideRuntime));
+        assert!(err.to_string().contains("go!(..)"));
+    });
+}
+
+#[tokio::test]
+async fn run_inside_a_tokio_runtime_is_refused() {
+    let err = Builder::new().try_run(async {}).unwrap_err();
+    assert!(matches!(err, BuildError::InsideRuntime));
+}
+
+#[test]
+fn thread_name_names_the_workers() {
+    let name = Builder::new().thread_name("gopher").run(async {
+        goro::spawn(async { std::thread::current().name().map(String::from) })
+            .await
+            .unwrap()
+    });
+    assert_eq!(name.as_deref(), Some("gopher"));
+}
+
+#[test]
+fn max_blocking_threads_bounds_the_pool() {
+    // With one blocking thread, two blocking calls run one after the other:
+    // the second sees the first's effect.
+    let order = Builder::new().max_blocking_threads(1).run(async {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (l1, l2) = (log.clone(), log.clone());
+        let first = goro::spawn_blocking(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            l1.lock().unwrap().push(1);
+        });
+        let second = goro::spawn_blocking(move || l2.lock().unwrap().push(2));
+        first.await.unwrap();
+        second.await.unwrap();
+        let order = log.lock().unwrap().clone();
+        order
+    });
+    assert_eq!(order, [1, 2]);
+}
+
+#[test]
+fn isolate_resumes_a_main_panic_in_the_caller() {
+    let caught = std::panic::catch_unwind(|| {
+        Builder::new()
+            .panic(Panic::Isolate)
+            .run(async { panic!("main went wrong") })
+    });
+    let payload = caught.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"main went wrong"));
+}
+
+#[test]
+fn runs_can_follow_each_other_and_each_main_is_goroutine_1() {
+    for _ in 0..3 {
+        let id = goro::run(async { goro::id() });
+        assert_eq!(id, Some(goro::GoroutineId::MAIN));
+    }
+}
+
+#[test]
+fn panic_defaults_to_exit() {
+    assert_eq!(Panic::default(), Panic::Exit);
+}
+
+#[goro::test]
+async fn goro_test_returns_results() -> Result<(), std::num::ParseIntError> {
+    let n: u8 = "7".parse()?;
+    assert_eq!(n, 7);
+    Ok(())
+}
+
+#[goro::test]
+#[should_panic(expected = "expected failure")]
+async fn goro_test_reports_a_panicking_body_as_a_failure() {
+    panic!("expected failure");
+}

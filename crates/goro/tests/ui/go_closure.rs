@@ -1,0 +1,5 @@
+fn main() {
+    goro::run(async {
+        goro::go!(|| println!("hi"));
+    });
+}

@@ -1,0 +1,2 @@
+#[goro::main]
+fn main() {}
