@@ -5,6 +5,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use pin_project_lite::pin_project;
+
 use crate::join::JoinHandle;
 use crate::loom::{AtomicIsize, Condvar, Mutex, Ordering};
 
@@ -54,7 +56,8 @@ pub struct WaitGroup {
 struct Inner {
     count: AtomicIsize,
     waiters: Mutex<Waiters>,
-    blocked: Condvar,
+    /// Signalled at each zero crossing for threads in `wait_blocking`.
+    unblocked: Condvar,
 }
 
 #[derive(Default)]
@@ -64,6 +67,9 @@ struct Waiters {
     generation: u64,
     next_key: u64,
     wakers: Vec<(u64, Waker)>,
+    /// Threads in `wait_blocking`: the condvar is signalled only if there
+    /// are any, since signalling costs a system call even when nobody waits.
+    blocked: usize,
 }
 
 impl WaitGroup {
@@ -119,12 +125,14 @@ impl WaitGroup {
         }
         let mut waiters = inner.waiters.lock().unwrap_or_else(|e| e.into_inner());
         let generation = waiters.generation;
+        waiters.blocked += 1;
         while waiters.generation == generation && inner.count.load(Ordering::Acquire) != 0 {
             waiters = inner
-                .blocked
+                .unblocked
                 .wait(waiters)
                 .unwrap_or_else(|e| e.into_inner());
         }
+        waiters.blocked -= 1;
     }
 
     /// Starts a goroutine running `future` as a member of the group: adds
@@ -149,15 +157,11 @@ impl WaitGroup {
         F::Output: Send + 'static,
     {
         self.add(1);
-        let done = Done(self.clone());
-        crate::spawn::spawn_at(
-            async move {
-                let _done = done;
-                future.await
-            },
-            None,
-            Location::caller(),
-        )
+        let member = Member {
+            future,
+            _done: Done(self.clone()),
+        };
+        crate::spawn::spawn_at(member, None, Location::caller())
     }
 }
 
@@ -174,7 +178,7 @@ impl Default for Inner {
         Inner {
             count: AtomicIsize::new(0),
             waiters: Mutex::new(Waiters::default()),
-            blocked: Condvar::new(),
+            unblocked: Condvar::new(),
         }
     }
 }
@@ -185,7 +189,9 @@ impl Inner {
         let wakers = {
             let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
             waiters.generation = waiters.generation.wrapping_add(1);
-            self.blocked.notify_all();
+            if waiters.blocked != 0 {
+                self.unblocked.notify_all();
+            }
             std::mem::take(&mut waiters.wakers)
         };
         for (_, waker) in wakers {
@@ -196,6 +202,25 @@ impl Inner {
 
 /// Marks a [`WaitGroup::go`] goroutine done when dropped.
 struct Done(WaitGroup);
+
+pin_project! {
+    /// A [`WaitGroup::go`] goroutine: the future, and the mark that is
+    /// dropped with it however it ends. (An `async` block would store the
+    /// future twice, once captured and once being awaited.)
+    struct Member<F> {
+        #[pin]
+        future: F,
+        _done: Done,
+    }
+}
+
+impl<F: Future> Future for Member<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(cx)
+    }
+}
 
 impl Drop for Done {
     fn drop(&mut self) {
