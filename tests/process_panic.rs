@@ -98,3 +98,49 @@ fn panic_exit_example_shows_the_report() {
         "{ended:?}"
     );
 }
+
+#[test]
+fn panics_caught_by_user_code_do_not_end_the_program() {
+    let ended = run(fixture("panic-caught"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout, "main returns\n", "{ended:?}");
+}
+
+#[test]
+fn a_panic_recovered_while_main_returns_does_not_end_the_program() {
+    let ended = run(fixture("panic-caught-while-main-returns"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout, "main returns\n", "{ended:?}");
+}
+
+#[test]
+fn a_blocking_call_panic_resumes_in_the_calling_goroutine() {
+    let ended = run(fixture("panic-in-blocking"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended
+            .stderr
+            .starts_with("panic: boom: in a blocking call\n"),
+        "{ended:?}"
+    );
+    // The report names the caller, not a goroutine of the blocking call.
+    assert!(ended.stderr.contains(" [caller] spawned at "), "{ended:?}");
+    let explode_line = line_of("tests/fixtures/process.rs", "panic!(\"boom: {what}\")");
+    assert!(
+        ended.stderr.contains(&format!(
+            "panicked at tests/fixtures/process.rs:{explode_line}:"
+        )),
+        "{ended:?}"
+    );
+}
+
+#[test]
+fn a_panic_while_dropping_an_aborted_goroutine_ends_the_program() {
+    let ended = run(fixture("panic-in-drop"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended.stderr.starts_with("panic: boom: in a destructor\n"),
+        "{ended:?}"
+    );
+    assert!(!ended.stdout.contains("not reached"), "{ended:?}");
+}

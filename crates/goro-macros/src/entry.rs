@@ -146,6 +146,15 @@ fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<
             "#[goro::main] goes on `async fn main`; use #[goro::test] for tests",
         ));
     }
+    if let Some(attr) = function.attrs.iter().find(|a| a.path().is_ident("test")) {
+        return Err(Error::new(
+            attr.span(),
+            format!(
+                "{} already makes the function a test: remove this #[test]",
+                kind.attr()
+            ),
+        ));
+    }
     if !sig.inputs.is_empty() {
         return Err(Error::new(
             sig.inputs.span(),

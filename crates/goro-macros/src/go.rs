@@ -25,7 +25,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         ));
     }
     let expr: Expr = syn::parse2(rest)?;
-    match expr {
+    match peel(expr) {
         Expr::Call(call) => Ok(expand_call(&krate, call)),
         Expr::MethodCall(call) => Ok(expand_method_call(&krate, call)),
         Expr::Await(expr) => Err(Error::new(
@@ -42,6 +42,16 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             let span = future.span();
             Ok(quote_spanned! {span=> #krate::__private::spawn(#future) })
         }
+    }
+}
+
+/// Looks through parentheses, and through the invisible group a
+/// `macro_rules!` `$e:expr` forwards, so that `go!((f(x)))` is still a call.
+fn peel(expr: Expr) -> Expr {
+    match expr {
+        Expr::Paren(paren) if paren.attrs.is_empty() => peel(*paren.expr),
+        Expr::Group(group) if group.attrs.is_empty() => peel(*group.expr),
+        expr => expr,
     }
 }
 
@@ -68,7 +78,7 @@ fn expand_call(krate: &TokenStream, call: ExprCall) -> TokenStream {
         func => {
             let name = format_ident!("__goro_fn", span = Span::mixed_site());
             let span = func.span();
-            lets.extend(quote_spanned! {span=> let #name = #func; });
+            lets.extend(quote_spanned! {span=> #[allow(unused_mut)] let mut #name = #func; });
             name.into_token_stream()
         }
     };
@@ -82,7 +92,8 @@ fn expand_method_call(krate: &TokenStream, call: ExprMethodCall) -> TokenStream 
     let receiver = format_ident!("__goro_recv", span = Span::mixed_site());
     let recv_expr = &call.receiver;
     let span = recv_expr.span();
-    let mut lets = quote_spanned! {span=> let #receiver = #recv_expr; };
+    // `mut`, for methods that take `&mut self`.
+    let mut lets = quote_spanned! {span=> #[allow(unused_mut)] let mut #receiver = #recv_expr; };
     let (arg_lets, args) = bind_args(call.args.iter());
     lets.extend(arg_lets);
     let method = &call.method;
@@ -94,15 +105,21 @@ fn expand_method_call(krate: &TokenStream, call: ExprMethodCall) -> TokenStream 
 /// `{ lets; spawn(async move { await-or-return call }) }`.
 fn spawn_goroutine(krate: &TokenStream, lets: TokenStream, call: TokenStream) -> TokenStream {
     let out = format_ident!("__goro_out", span = Span::mixed_site());
+    let kind = format_ident!("__goro_kind", span = Span::mixed_site());
     quote! {
         {
             #lets
-            #krate::__private::spawn(async move {
-                #[allow(unused_imports)]
-                use #krate::__private::{ViaFuture as _, ViaValue as _};
-                let #out = #call;
-                (&#krate::__private::tag(&#out)).__goro_kind().into_future(#out).await
-            })
+            #krate::__private::spawn(
+                #[allow(unreachable_code)]
+                async move {
+                    #[allow(unused_imports)]
+                    use #krate::__private::{ViaFuture as _, ViaValue as _};
+                    let #out = #call;
+                    // Its own statement: no temporary lives across the await.
+                    let #kind = (&#krate::__private::tag(&#out)).__goro_kind();
+                    #kind.into_future(#out).await
+                },
+            )
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::runtime::Runtime;
 
-use crate::context::{self, EnterThread, Settings};
+use crate::context::{self, EnterThread, Flags};
 use crate::id::GoroutineId;
 use crate::panic;
 use crate::task::{Meta, Task};
@@ -183,7 +183,7 @@ impl Builder {
         if context::inside_runtime() {
             return Err(BuildError::InsideRuntime);
         }
-        let (runtime, settings) = self.build(true)?;
+        let (runtime, flags) = self.build(true)?;
         let main = Task::new(
             future,
             Meta {
@@ -191,18 +191,15 @@ impl Builder {
                 name: Some(Arc::from("main")),
                 spawned_at: at,
                 parent: None,
-                exit_on_panic: settings.exit_on_panic,
             },
         );
         let output = {
-            let _thread = EnterThread::new(runtime.handle().clone(), settings);
+            let _thread = EnterThread::new(flags);
             catch_unwind(AssertUnwindSafe(|| runtime.block_on(main)))
         };
         match output {
             Ok(output) => {
-                if panic::exit_in_flight() {
-                    panic::wait_for_exit();
-                }
+                panic::settle_in_flight();
                 runtime.shutdown_background();
                 Ok(output)
             }
@@ -223,16 +220,16 @@ impl Builder {
         }
     }
 
-    pub(crate) fn build(&self, has_main: bool) -> Result<(Runtime, Arc<Settings>), BuildError> {
+    pub(crate) fn exits_on_panic(&self) -> bool {
+        self.panic == Panic::Exit
+    }
+
+    pub(crate) fn build(&self, has_main: bool) -> Result<(Runtime, Flags), BuildError> {
         let workers = self.workers()?;
         if self.max_blocking_threads == Some(0) {
             return Err(BuildError::ZeroMaxBlockingThreads);
         }
-        let settings = Arc::new(Settings {
-            exit_on_panic: self.panic == Panic::Exit,
-            workers,
-            has_main,
-        });
+        let flags = Flags::goro(self.exits_on_panic(), has_main);
         panic::install_hook();
         let mut tokio = tokio::runtime::Builder::new_multi_thread();
         tokio
@@ -242,16 +239,13 @@ impl Builder {
         if let Some(n) = self.max_blocking_threads {
             tokio.max_blocking_threads(n);
         }
-        let for_threads = Arc::clone(&settings);
+        // Tokio runs these on each worker and blocking-pool thread, which
+        // stay inside the runtime's context for their whole life.
         tokio
-            .on_thread_start(move || {
-                // Tokio starts its threads inside the runtime's context.
-                let handle = tokio::runtime::Handle::current();
-                context::set_thread(handle, Arc::clone(&for_threads));
-            })
+            .on_thread_start(move || context::set_thread(flags))
             .on_thread_stop(context::clear_thread);
         let runtime = tokio.build().map_err(BuildError::Io)?;
-        Ok((runtime, settings))
+        Ok((runtime, flags))
     }
 }
 

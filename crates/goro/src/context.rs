@@ -1,95 +1,220 @@
-//! Which runtime a spawn goes to: the goro runtime this thread belongs to,
-//! else the Tokio runtime it is inside, else the process-wide goro runtime.
+//! What the current thread is: a thread of a goro runtime (and with which
+//! panic policy), and which goroutine it is polling. Kept in one
+//! thread-local of plain `Cell`s, so that reading it on every spawn and poll
+//! costs a few instructions and no reference count.
+//!
+//! A goroutine always runs on the threads of the runtime it was spawned on,
+//! so the thread's flags are the goroutine's runtime's settings.
 
-use std::cell::RefCell;
-use std::sync::{Arc, OnceLock};
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::OnceLock;
 
 use tokio::runtime::{Handle, Runtime};
 
 use crate::builder::Builder;
+use crate::id::GoroutineId;
 
-/// What goro knows about a runtime beyond Tokio's handle.
-#[derive(Debug)]
-pub(crate) struct Settings {
-    pub(crate) exit_on_panic: bool,
-    pub(crate) workers: usize,
+/// Settings of the runtime a thread belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Flags(u8);
+
+impl Flags {
+    /// Not a thread of a goro runtime.
+    pub(crate) const NONE: Flags = Flags(0);
+    const GORO: u8 = 1;
+    const EXIT_ON_PANIC: u8 = 2;
+    const HAS_MAIN: u8 = 4;
+
+    /// The flags of the threads of a goro runtime.
+    pub(crate) fn goro(exit_on_panic: bool, has_main: bool) -> Flags {
+        let mut bits = Flags::GORO;
+        if exit_on_panic {
+            bits |= Flags::EXIT_ON_PANIC;
+        }
+        if has_main {
+            bits |= Flags::HAS_MAIN;
+        }
+        Flags(bits)
+    }
+
+    pub(crate) fn is_goro(self) -> bool {
+        self.0 & Flags::GORO != 0
+    }
+
+    pub(crate) fn exit_on_panic(self) -> bool {
+        self.0 & Flags::EXIT_ON_PANIC != 0
+    }
+
     /// Whether a main goroutine runs on the thread that called `run`.
-    pub(crate) has_main: bool,
+    pub(crate) fn has_main(self) -> bool {
+        self.0 & Flags::HAS_MAIN != 0
+    }
 }
 
-/// A Tokio runtime not made by goro behaves as Tokio does.
-static FOREIGN: Settings = Settings {
-    exit_on_panic: false,
-    workers: 0,
-    has_main: false,
-};
+/// The goroutine a thread is running.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Running {
+    pub(crate) id: GoroutineId,
+    pub(crate) spawned_at: &'static Location<'static>,
+}
+
+struct ThreadState {
+    flags: Cell<Flags>,
+    /// The goroutine this thread is polling, if any.
+    current: Cell<Option<Running>>,
+}
 
 thread_local! {
-    static RUNTIME: RefCell<Option<(Handle, Arc<Settings>)>> = const { RefCell::new(None) };
+    static STATE: ThreadState = const {
+        ThreadState {
+            flags: Cell::new(Flags::NONE),
+            current: Cell::new(None),
+        }
+    };
 }
 
-/// Marks the current thread as one of a goro runtime's threads.
-pub(crate) fn set_thread(handle: Handle, settings: Arc<Settings>) {
-    RUNTIME.with_borrow_mut(|rt| *rt = Some((handle, settings)));
+/// The thread's flags and the goroutine it is running, in one access.
+#[inline]
+pub(crate) fn snapshot() -> (Flags, Option<GoroutineId>) {
+    STATE.with(|s| (s.flags.get(), s.current.get().map(|r| r.id)))
 }
 
+pub(crate) fn current() -> Option<GoroutineId> {
+    running().map(|r| r.id)
+}
+
+pub(crate) fn running() -> Option<Running> {
+    STATE.with(|s| s.current.get())
+}
+
+/// Marks the current thread as one of a goro runtime's threads (Tokio's
+/// `on_thread_start`).
+pub(crate) fn set_thread(flags: Flags) {
+    STATE.with(|s| s.flags.set(flags));
+}
+
+/// Tokio's `on_thread_stop`.
 pub(crate) fn clear_thread() {
-    // Take the value out first so that its drop runs with no borrow held.
-    let old = RUNTIME.with_borrow_mut(Option::take);
-    drop(old);
+    STATE.with(|s| s.flags.set(Flags::NONE));
 }
 
-/// Makes the calling thread part of a runtime until dropped (for `run`'s main
-/// goroutine, which runs on the caller's thread).
+/// Makes the calling thread part of a runtime until dropped: `run`'s main
+/// goroutine runs on the caller's thread.
 pub(crate) struct EnterThread {
-    prev: Option<(Handle, Arc<Settings>)>,
+    prev: Flags,
 }
 
 impl EnterThread {
-    pub(crate) fn new(handle: Handle, settings: Arc<Settings>) -> EnterThread {
-        let prev = RUNTIME.with_borrow_mut(|rt| rt.replace((handle, settings)));
-        EnterThread { prev }
+    pub(crate) fn new(flags: Flags) -> EnterThread {
+        EnterThread {
+            prev: STATE.with(|s| s.flags.replace(flags)),
+        }
     }
 }
 
 impl Drop for EnterThread {
     fn drop(&mut self) {
-        let mine = RUNTIME.with_borrow_mut(|rt| std::mem::replace(rt, self.prev.take()));
-        drop(mine);
+        STATE.with(|s| s.flags.set(self.prev));
     }
 }
 
-/// Calls `f` with the runtime a goroutine started here should run on.
-pub(crate) fn with_runtime<R>(f: impl FnOnce(&Handle, &Settings) -> R) -> R {
-    RUNTIME.with_borrow(|rt| match rt {
-        Some((handle, settings)) => f(handle, settings),
-        None => match Handle::try_current() {
-            Ok(handle) => f(&handle, &FOREIGN),
-            Err(_) => {
-                let global = global();
-                f(global.runtime.handle(), &global.settings)
-            }
-        },
-    })
+/// Marks the thread as polling goroutine `id` until dropped; nests.
+pub(crate) struct Enter {
+    prev: Option<Running>,
+}
+
+impl Enter {
+    /// Enters goroutine `id` and returns whether its runtime exits on panic.
+    #[inline]
+    pub(crate) fn new(id: GoroutineId, spawned_at: &'static Location<'static>) -> (Enter, bool) {
+        STATE.with(|s| {
+            let prev = s.current.replace(Some(Running { id, spawned_at }));
+            (Enter { prev }, s.flags.get().exit_on_panic())
+        })
+    }
+}
+
+impl Drop for Enter {
+    #[inline]
+    fn drop(&mut self) {
+        STATE.with(|s| s.current.set(self.prev));
+    }
+}
+
+/// Whether the thread is polling a goroutine of a runtime that exits on
+/// panic (for the panic hook).
+pub(crate) fn in_exit_goroutine() -> Option<Running> {
+    STATE.with(|s| s.current.get().filter(|_| s.flags.get().exit_on_panic()))
+}
+
+/// Spawns `task` on the runtime a goroutine started from here belongs to:
+/// this thread's goro runtime, else the Tokio runtime the thread is in, else
+/// the process-wide goro runtime.
+#[inline]
+pub(crate) fn spawn<F>(flags: Flags, task: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if flags.is_goro() {
+        // Every goro thread runs inside its runtime's Tokio context.
+        tokio::spawn(task)
+    } else {
+        with_foreign_or_global(|handle| handle.spawn(task))
+    }
+}
+
+/// `spawn` for a blocking closure.
+pub(crate) fn spawn_blocking<F, R>(flags: Flags, f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    if flags.is_goro() {
+        tokio::task::spawn_blocking(f)
+    } else {
+        with_foreign_or_global(|handle| handle.spawn_blocking(f))
+    }
+}
+
+fn with_foreign_or_global<R>(f: impl FnOnce(&Handle) -> R) -> R {
+    match Handle::try_current() {
+        Ok(handle) => f(&handle),
+        Err(_) => f(global().handle()),
+    }
+}
+
+/// The handle and flags of the runtime that `go!` here would use.
+pub(crate) fn runtime() -> (Handle, Flags) {
+    let flags = STATE.with(|s| s.flags.get());
+    if flags.is_goro() {
+        (Handle::current(), flags)
+    } else {
+        match Handle::try_current() {
+            Ok(handle) => (handle, Flags::NONE),
+            Err(_) => (global().handle().clone(), global_flags()),
+        }
+    }
 }
 
 /// Whether the calling thread is inside any runtime, goro's or Tokio's.
 pub(crate) fn inside_runtime() -> bool {
-    RUNTIME.with_borrow(Option::is_some) || Handle::try_current().is_ok()
+    STATE.with(|s| s.flags.get().is_goro()) || Handle::try_current().is_ok()
 }
 
-struct Global {
-    runtime: Runtime,
-    settings: Arc<Settings>,
+fn global_flags() -> Flags {
+    Flags::goro(Builder::new().exits_on_panic(), false)
 }
 
 /// The process-wide runtime that goroutines started outside any runtime run
 /// on. It starts on first use, with the default [`Builder`] (so `GOMAXPROCS`
 /// applies), and lives as long as the process.
-fn global() -> &'static Global {
-    static GLOBAL: OnceLock<Global> = OnceLock::new();
+fn global() -> &'static Runtime {
+    static GLOBAL: OnceLock<Runtime> = OnceLock::new();
     GLOBAL.get_or_init(|| match Builder::new().build(false) {
-        Ok((runtime, settings)) => Global { runtime, settings },
+        Ok((runtime, _)) => runtime,
         Err(err) => crate::builder::fail_to_start(&err),
     })
 }

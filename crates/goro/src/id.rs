@@ -1,6 +1,5 @@
 //! Goroutine identity: ids, and which goroutine the current thread is running.
 
-use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,17 +56,6 @@ impl fmt::Debug for GoroutineId {
     }
 }
 
-/// What the current thread is running, while it polls a goroutine.
-#[derive(Clone, Copy)]
-pub(crate) struct Current {
-    pub(crate) id: GoroutineId,
-    pub(crate) exit_on_panic: bool,
-}
-
-thread_local! {
-    static CURRENT: Cell<Option<Current>> = const { Cell::new(None) };
-}
-
 /// Returns the id of the goroutine running this code, or `None` outside any
 /// goroutine (a plain thread, or a Tokio task not started through goro).
 ///
@@ -80,28 +68,5 @@ thread_local! {
 /// });
 /// ```
 pub fn id() -> Option<GoroutineId> {
-    current().map(|c| c.id)
-}
-
-pub(crate) fn current() -> Option<Current> {
-    CURRENT.with(Cell::get)
-}
-
-/// Marks the current thread as running a goroutine until dropped; nests.
-pub(crate) struct Enter {
-    prev: Option<Current>,
-}
-
-impl Enter {
-    pub(crate) fn new(current: Current) -> Enter {
-        Enter {
-            prev: CURRENT.with(|c| c.replace(Some(current))),
-        }
-    }
-}
-
-impl Drop for Enter {
-    fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.prev));
-    }
+    crate::context::current()
 }

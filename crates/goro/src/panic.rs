@@ -5,8 +5,13 @@
 //! A process-wide panic hook, installed when the first goro runtime starts,
 //! tells panics inside goroutines that run under [`Panic::Exit`] apart from
 //! all others. For those it stays silent (the goroutine's wrapper prints the
-//! Go-style report instead) and records where the panic happened; every other
-//! panic goes to the hook that was installed before.
+//! Go-style report once the panic has unwound to it) and records where the
+//! panic happened; every other panic goes to the hook installed before.
+//!
+//! The hook also counts such panics "in flight", so that `run` does not race
+//! a panicking goroutine to exit status 0 when main returns meanwhile. A panic
+//! that the goroutine's own code catches is taken off the count when the poll
+//! (or blocking call) it happened in returns normally.
 //!
 //! [`Panic::Exit`]: crate::Panic::Exit
 
@@ -14,10 +19,12 @@ use std::any::Any;
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::cell::{Cell, RefCell};
 use std::io::Write;
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Once;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::id::GoroutineId;
 use crate::task::Meta;
 
 /// Panics that started under `Panic::Exit` and were neither caught by user
@@ -26,24 +33,49 @@ static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 /// Set by the first goroutine that reports a panic and ends the process.
 static EXITING: AtomicBool = AtomicBool::new(false);
 
-struct Site {
+/// Where a panic happened, for the report.
+pub(crate) struct Site {
     location: Option<String>,
     backtrace: Backtrace,
 }
 
 thread_local! {
-    /// Exit-policy panics counted by this thread since its current poll began.
+    /// Exit-policy panics that started on this thread and are still in flight.
     static STARTED_HERE: Cell<usize> = const { Cell::new(0) };
     /// Where the last exit-policy panic on this thread happened.
     static SITE: RefCell<Option<Site>> = const { RefCell::new(None) };
 }
 
+/// Installs the hook once. A thread that is already panicking cannot change
+/// the hook; it leaves the job to the next call.
 pub(crate) fn install_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| match crate::id::current() {
-            Some(current) if current.exit_on_panic => {
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    static LOCK: Mutex<()> = Mutex::new(());
+    if INSTALLED.load(Ordering::Acquire) || std::thread::panicking() {
+        return;
+    }
+    let _lock = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if INSTALLED.load(Ordering::Acquire) {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let running = crate::context::in_exit_goroutine();
+        match running {
+            // A second panic while the first unwinds (a destructor) is about
+            // to abort the process: let the standard hook say why.
+            Some(_) if SITE.with(|s| s.borrow().is_some()) => previous(info),
+            // Nothing will catch it: report now, the abort follows.
+            Some(running) if cfg!(panic = "abort") => {
+                let message = message(info.payload());
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "panic: {message}\n");
+                let _ = write_goroutine(&mut err, running.id, None, running.spawned_at);
+                if let Some(location) = info.location() {
+                    let _ = writeln!(err, "    panicked at {location}");
+                }
+            }
+            Some(_) => {
                 IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
                 STARTED_HERE.with(|n| n.set(n.get() + 1));
                 let site = Site {
@@ -52,15 +84,16 @@ pub(crate) fn install_hook() {
                 };
                 SITE.with(|s| *s.borrow_mut() = Some(site));
             }
-            _ => previous(info),
-        }));
-    });
+            None => previous(info),
+        }
+    }));
+    INSTALLED.store(true, Ordering::Release);
 }
 
-/// Called after a goroutine's poll returned normally: any exit-policy panic
-/// that started during the poll was caught by the goroutine's own code.
+/// Called when a guarded poll or call returned normally: an exit-policy
+/// panic that started during it was caught by the goroutine's own code.
 #[inline]
-pub(crate) fn poll_returned() {
+pub(crate) fn returned_normally() {
     if IN_FLIGHT.load(Ordering::Relaxed) != 0 {
         let caught = STARTED_HERE.with(|n| n.replace(0));
         if caught != 0 {
@@ -70,21 +103,65 @@ pub(crate) fn poll_returned() {
     }
 }
 
-/// Whether some goroutine is unwinding towards a Go-style exit right now.
-pub(crate) fn exit_in_flight() -> bool {
-    IN_FLIGHT.load(Ordering::SeqCst) != 0
+/// Called by `run` when the main goroutine has returned. If another
+/// goroutine is unwinding towards a Go-style exit, its panic began first and
+/// wins: wait for it to end the process. If user code catches the panic
+/// instead, return. If neither happens within ten seconds (a destructor on
+/// the unwinding path is stuck), end the process here.
+pub(crate) fn settle_in_flight() {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while IN_FLIGHT.load(Ordering::SeqCst) != 0 {
+        if Instant::now() >= deadline {
+            std::process::exit(2);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
-/// Called by `run` when the main goroutine returned while another goroutine
-/// was panicking under `Panic::Exit`: the panic wins, as it began first.
-/// Waits for that goroutine to end the process; if it has not after ten
-/// seconds (its unwinding is stuck in a destructor), ends it here.
-pub(crate) fn wait_for_exit() -> ! {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        std::thread::park_timeout(left);
+/// A panic of a `goro::blocking` closure on its way back to the goroutine
+/// that called it, where it resumes (the count in flight moves with it).
+pub(crate) struct Relay {
+    payload: Option<Box<dyn Any + Send>>,
+    site: Option<Site>,
+    counted: bool,
+}
+
+impl Relay {
+    /// On the blocking thread, right after catching `payload`.
+    pub(crate) fn catch(payload: Box<dyn Any + Send>) -> Relay {
+        let counted = STARTED_HERE.with(|n| {
+            let was = n.get();
+            n.set(was.saturating_sub(1));
+            was != 0
+        });
+        Relay {
+            payload: Some(payload),
+            site: SITE.with(|s| s.borrow_mut().take()),
+            counted,
+        }
     }
-    std::process::exit(2)
+
+    /// In the calling goroutine: resume the panic as if it happened here.
+    pub(crate) fn resume(mut self) -> ! {
+        if self.counted {
+            STARTED_HERE.with(|n| n.set(n.get() + 1));
+            self.counted = false;
+        }
+        if let Some(site) = self.site.take() {
+            SITE.with(|s| *s.borrow_mut() = Some(site));
+        }
+        let payload = self.payload.take().expect("a relayed panic resumes once");
+        std::panic::resume_unwind(payload)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        // Nobody waited for the call: the panic ends here, caught.
+        if self.counted {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 /// Prints Go's panic report for the goroutine `meta` and ends the process
@@ -98,12 +175,7 @@ pub(crate) fn exit(meta: &Meta, payload: Box<dyn Any + Send>) -> ! {
     let site = SITE.with(|s| s.borrow_mut().take());
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "panic: {}\n", message(&*payload));
-    let _ = write!(err, "goroutine {}", meta.id);
-    if let Some(name) = &meta.name {
-        let _ = write!(err, " [{name}]");
-    }
-    let at = meta.spawned_at;
-    let _ = writeln!(err, " spawned at {}:{}", at.file(), at.line());
+    let _ = write_goroutine(&mut err, meta.id, meta.name.as_deref(), meta.spawned_at);
     if let Some(parent) = meta.parent {
         let _ = writeln!(err, "    created by goroutine {parent}");
     }
@@ -118,6 +190,20 @@ pub(crate) fn exit(meta: &Meta, payload: Box<dyn Any + Send>) -> ! {
     let _ = err.flush();
     drop(err);
     std::process::exit(2)
+}
+
+/// `goroutine <id> [<name>] spawned at <file>:<line>`
+fn write_goroutine(
+    out: &mut impl Write,
+    id: GoroutineId,
+    name: Option<&str>,
+    at: &Location<'_>,
+) -> std::io::Result<()> {
+    write!(out, "goroutine {id}")?;
+    if let Some(name) = name {
+        write!(out, " [{name}]")?;
+    }
+    writeln!(out, " spawned at {}:{}", at.file(), at.line())
 }
 
 /// The text of a panic payload, as the standard hook prints it.

@@ -14,7 +14,7 @@ pub use goro_macros::go_impl;
 /// goroutine awaits it) or a plain value (the goroutine's result). Method
 /// resolution picks [`ViaFuture`] when `T: IntoFuture` and falls back to
 /// [`ViaValue`] through one more auto-reference otherwise.
-pub struct Tag<T>(PhantomData<T>);
+pub struct Tag<T>(PhantomData<fn() -> T>);
 
 /// Builds the [`Tag`] of a value without taking it.
 pub fn tag<T>(_: &T) -> Tag<T> {

@@ -16,10 +16,7 @@ use crate::context;
 /// });
 /// ```
 pub fn gomaxprocs() -> usize {
-    context::with_runtime(|handle, settings| match settings.workers {
-        0 => handle.metrics().num_workers(),
-        n => n,
-    })
+    context::runtime().0.metrics().num_workers()
 }
 
 /// The number of goroutines alive in the current runtime, the main goroutine
@@ -41,9 +38,8 @@ pub fn gomaxprocs() -> usize {
 /// });
 /// ```
 pub fn num_goroutine() -> usize {
-    context::with_runtime(|handle, settings| {
-        handle.metrics().num_alive_tasks() + usize::from(settings.has_main)
-    })
+    let (handle, flags) = context::runtime();
+    handle.metrics().num_alive_tasks() + usize::from(flags.has_main())
 }
 
 /// Yields the worker thread, letting other goroutines run: Go's

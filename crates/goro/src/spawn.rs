@@ -2,11 +2,12 @@
 //! `Goroutine` builder for named ones.
 
 use std::future::Future;
-use std::panic::{resume_unwind, Location};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
-use crate::context;
+use crate::context::{self, Enter};
 use crate::join::JoinHandle;
+use crate::panic::Relay;
 use crate::task::{self, Meta, Task};
 
 /// Starts a goroutine running `future` and returns its handle at once.
@@ -65,11 +66,12 @@ where
 /// Runs the blocking closure `f` on the blocking pool and waits for it,
 /// leaving the worker thread free for other goroutines meanwhile.
 ///
-/// The closure starts when the returned future is first polled. Dropping the
-/// future before it completes does not stop a call that has started; its
-/// result is dropped. Under [`Panic::Isolate`](crate::Panic::Isolate) a panic
-/// in `f` resumes in the caller; under [`Panic::Exit`](crate::Panic::Exit) it
-/// ends the program, as any goroutine's panic does.
+/// The call is part of the calling goroutine (inside it, [`id`](crate::id)
+/// is the caller's), not a goroutine of its own. It starts when the returned
+/// future is first polled. Dropping the future before it completes does not
+/// stop a call that has started; its result is dropped. A panic in `f`
+/// resumes in the caller, where the panic policy applies as to any panic
+/// there.
 ///
 /// # Examples
 ///
@@ -83,21 +85,27 @@ where
 ///     assert_eq!(n, 7);
 /// });
 /// ```
-#[track_caller]
-pub fn blocking<F, R>(f: F) -> impl Future<Output = R> + Send + 'static
+pub async fn blocking<F, R>(f: F) -> R
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let at = Location::caller();
-    async move {
-        match spawn_blocking_at(f, None, at).await {
-            Ok(value) => value,
-            Err(err) => match err.try_into_panic() {
-                Ok(payload) => resume_unwind(payload),
-                Err(cancelled) => panic!("goro::blocking: {cancelled}: the runtime shut down"),
-            },
+    let flags = context::snapshot().0;
+    let caller = context::running();
+    let call = move || {
+        let _enter = caller.map(|c| Enter::new(c.id, c.spawned_at));
+        match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(value) => {
+                crate::panic::returned_normally();
+                Ok(value)
+            }
+            Err(payload) => Err(Relay::catch(payload)),
         }
+    };
+    match context::spawn_blocking(flags, call).await {
+        Ok(Ok(value)) => value,
+        Ok(Err(relay)) => relay.resume(),
+        Err(err) => panic!("goro::blocking: the call was cancelled, its runtime shut down ({err})"),
     }
 }
 
@@ -151,6 +159,21 @@ impl Goroutine {
     }
 }
 
+/// A new goroutine's identity: spawned here, by the goroutine running here.
+fn meta(
+    parent: Option<crate::id::GoroutineId>,
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
+) -> Meta {
+    Meta {
+        id: crate::id::GoroutineId::next(),
+        name,
+        spawned_at,
+        parent,
+    }
+}
+
+#[inline]
 pub(crate) fn spawn_at<F>(
     future: F,
     name: Option<Arc<str>>,
@@ -160,11 +183,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    context::with_runtime(|handle, settings| {
-        let meta = Meta::child(name, at, settings.exit_on_panic);
-        let id = meta.id;
-        JoinHandle::new(handle.spawn(Task::new(future, meta)), id)
-    })
+    let (flags, parent) = context::snapshot();
+    let meta = meta(parent, name, at);
+    let id = meta.id;
+    JoinHandle::new(context::spawn(flags, Task::new(future, meta)), id)
 }
 
 fn spawn_blocking_at<F, R>(
@@ -176,12 +198,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    context::with_runtime(|handle, settings| {
-        let meta = Meta::child(name, at, settings.exit_on_panic);
-        let id = meta.id;
-        JoinHandle::new(
-            handle.spawn_blocking(move || task::run_blocking(&meta, f)),
-            id,
-        )
-    })
+    let (flags, parent) = context::snapshot();
+    let meta = meta(parent, name, at);
+    let id = meta.id;
+    let call = move || task::guarded(&meta, f);
+    JoinHandle::new(context::spawn_blocking(flags, call), id)
 }

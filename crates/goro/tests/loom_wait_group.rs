@@ -73,3 +73,28 @@ fn a_waiter_released_by_a_zero_crossing_returns_even_if_the_group_is_reused() {
         t.join().unwrap();
     });
 }
+
+#[test]
+fn a_wait_after_reuse_is_not_released_by_the_previous_rounds_zero_crossing() {
+    use std::future::Future;
+    use std::task::{Context, Poll};
+    loom::model(|| {
+        let wg = WaitGroup::new();
+        wg.add(1);
+        let other = wg.clone();
+        let t = thread::spawn(move || other.done());
+        // Round one ends (maybe by the fast path, while `done` is still
+        // releasing), round two starts at once.
+        loom::future::block_on(wg.wait());
+        wg.add(1);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut second = Box::pin(wg.wait());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        t.join().unwrap();
+        // Round one's release is over; the counter is still 1.
+        assert_eq!(second.as_mut().poll(&mut cx), Poll::Pending);
+        drop(second);
+        wg.done();
+    });
+}

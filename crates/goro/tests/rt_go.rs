@@ -178,3 +178,56 @@ async fn ids_count_up_in_the_order_of_the_go_calls() {
     first.await.unwrap();
     second.await.unwrap();
 }
+
+struct Worker {
+    runs: u32,
+}
+
+impl Worker {
+    async fn run(&mut self) -> u32 {
+        self.runs += 1;
+        self.runs
+    }
+}
+
+#[goro::test]
+async fn methods_taking_mut_self_work() {
+    let worker = Worker { runs: 0 };
+    assert_eq!(goro::go!(worker.run()).await.unwrap(), 1);
+    let (tx, rx) = tokio::sync::mpsc::channel::<u8>(1);
+    tx.send(4).await.unwrap();
+    assert_eq!(goro::go!(rx.recv()).await.unwrap(), Some(4));
+}
+
+#[goro::test]
+async fn results_that_are_send_but_not_sync_work() {
+    fn cell(n: u32) -> std::cell::Cell<u32> {
+        std::cell::Cell::new(n)
+    }
+    fn pass<T: Send + 'static>(value: T) -> goro::JoinHandle<T> {
+        fn id<T>(value: T) -> T {
+            value
+        }
+        goro::go!(id(value))
+    }
+    assert_eq!(goro::go!(cell(3)).await.unwrap().get(), 3);
+    assert_eq!(pass(std::cell::Cell::new(5)).await.unwrap().get(), 5);
+}
+
+#[goro::test]
+async fn a_parenthesised_or_forwarded_call_is_still_a_call() {
+    macro_rules! forward {
+        ($e:expr) => {
+            goro::go!($e)
+        };
+    }
+    fn whoami() -> Option<GoroutineId> {
+        goro::id()
+    }
+    let handle = goro::go!((whoami()));
+    let id = handle.id();
+    assert_eq!(handle.await.unwrap(), Some(id));
+    let handle = forward!(whoami());
+    let id = handle.id();
+    assert_eq!(handle.await.unwrap(), Some(id));
+}

@@ -5,4 +5,4 @@
 
 mod wait_group;
 
-pub use wait_group::WaitGroup;
+pub use wait_group::{Wait, WaitGroup};

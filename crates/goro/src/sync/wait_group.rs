@@ -87,12 +87,22 @@ impl WaitGroup {
     /// go below zero.
     #[track_caller]
     pub fn add(&self, delta: isize) {
-        let now = self.inner.count.fetch_add(delta, Ordering::AcqRel) + delta;
-        if now < 0 {
-            panic!("sync: negative WaitGroup counter");
-        }
-        if now == 0 && delta != 0 {
-            self.inner.release();
+        let inner = &*self.inner;
+        let mut count = inner.count.load(Ordering::Relaxed);
+        loop {
+            let new = next_count(count, delta);
+            if count == 0 || new == 0 {
+                // Leaving or reaching zero: under the lock, so that waiters
+                // see the counter and the generation change together.
+                return inner.add_locked(delta);
+            }
+            match inner
+                .count
+                .compare_exchange_weak(count, new, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(now) => count = now,
+            }
         }
     }
 
@@ -184,19 +194,45 @@ impl Default for Inner {
 }
 
 impl Inner {
-    /// The counter reached zero: release every waiter.
-    fn release(&self) {
-        let wakers = {
-            let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
-            waiters.generation = waiters.generation.wrapping_add(1);
-            if waiters.blocked != 0 {
-                self.unblocked.notify_all();
+    /// `add` for a change that leaves or reaches zero. When the counter
+    /// reaches zero, the generation moves on and every waiter is released.
+    #[track_caller]
+    fn add_locked(&self, delta: isize) {
+        let mut waiters = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut count = self.count.load(Ordering::Relaxed);
+        let new = loop {
+            let new = next_count(count, delta);
+            match self
+                .count
+                .compare_exchange_weak(count, new, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => break new,
+                Err(now) => count = now,
             }
-            std::mem::take(&mut waiters.wakers)
         };
+        if new != 0 || count == 0 {
+            return;
+        }
+        waiters.generation = waiters.generation.wrapping_add(1);
+        if waiters.blocked != 0 {
+            self.unblocked.notify_all();
+        }
+        let wakers = std::mem::take(&mut waiters.wakers);
+        drop(waiters);
         for (_, waker) in wakers {
             waker.wake();
         }
+    }
+}
+
+/// The counter after adding `delta` to `count`; panics as Go does if it
+/// would go below zero.
+#[track_caller]
+fn next_count(count: isize, delta: isize) -> isize {
+    match count.checked_add(delta) {
+        Some(new) if new >= 0 => new,
+        Some(_) => panic!("sync: negative WaitGroup counter"),
+        None => panic!("sync: WaitGroup counter overflow"),
     }
 }
 
@@ -247,7 +283,7 @@ impl Future for Wait<'_> {
         let mut waiters = inner.waiters.lock().unwrap_or_else(|e| e.into_inner());
         match self.registered {
             Some((_, generation)) if generation != waiters.generation => {
-                // Released: `release` already took our waker.
+                // Released: `add_locked` already took our waker.
                 self.registered = None;
                 Poll::Ready(())
             }
