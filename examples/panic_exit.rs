@@ -8,7 +8,6 @@
 //! panic: index out of bounds: the len is 3 but the index is 7
 //!
 //! goroutine 2 [worker] spawned at examples/panic_exit.rs:25
-//!     created by goroutine 1
 //!     panicked at examples/panic_exit.rs:18:5
 //! exit status 2
 //! ```

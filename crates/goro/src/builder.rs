@@ -11,7 +11,7 @@ use tokio::runtime::Runtime;
 use crate::context::{self, EnterThread, Flags};
 use crate::id::GoroutineId;
 use crate::panic;
-use crate::task::{Meta, Task};
+use crate::task::{Named, Task};
 
 /// What a panic in a goroutine does to the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -186,12 +186,11 @@ impl Builder {
         let (runtime, flags) = self.build(true)?;
         let main = Task::new(
             future,
-            Meta {
-                id: GoroutineId::MAIN,
-                name: Some(Arc::from("main")),
+            Box::new(Named {
                 spawned_at: at,
-                parent: None,
-            },
+                name: Arc::from("main"),
+                id: Some(GoroutineId::MAIN),
+            }),
         );
         let output = {
             let _thread = EnterThread::new(flags);

@@ -56,14 +56,24 @@ impl Flags {
 /// The goroutine a thread is running.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Running {
-    pub(crate) id: GoroutineId,
     pub(crate) spawned_at: &'static Location<'static>,
+    /// `None`: the id of the Tokio task being polled.
+    pub(crate) id: Option<GoroutineId>,
+}
+
+impl Running {
+    pub(crate) fn id(self) -> Option<GoroutineId> {
+        self.id
+            .or_else(|| tokio::task::try_id().map(GoroutineId::from_tokio))
+    }
 }
 
 struct ThreadState {
     flags: Cell<Flags>,
-    /// The goroutine this thread is polling, if any.
+    /// The goroutine this thread is polling or dropping, if any.
     current: Cell<Option<Running>>,
+    /// Whether it is dropping it (its future's destructors run).
+    dropping: Cell<bool>,
 }
 
 thread_local! {
@@ -71,18 +81,19 @@ thread_local! {
         ThreadState {
             flags: Cell::new(Flags::NONE),
             current: Cell::new(None),
+            dropping: Cell::new(false),
         }
     };
 }
 
-/// The thread's flags and the goroutine it is running, in one access.
+/// The thread's flags.
 #[inline]
-pub(crate) fn snapshot() -> (Flags, Option<GoroutineId>) {
-    STATE.with(|s| (s.flags.get(), s.current.get().map(|r| r.id)))
+pub(crate) fn flags() -> Flags {
+    STATE.with(|s| s.flags.get())
 }
 
 pub(crate) fn current() -> Option<GoroutineId> {
-    running().map(|r| r.id)
+    running().and_then(Running::id)
 }
 
 pub(crate) fn running() -> Option<Running> {
@@ -126,11 +137,11 @@ pub(crate) struct Enter {
 }
 
 impl Enter {
-    /// Enters goroutine `id` and returns whether its runtime exits on panic.
+    /// Enters the goroutine and returns whether its runtime exits on panic.
     #[inline]
-    pub(crate) fn new(id: GoroutineId, spawned_at: &'static Location<'static>) -> (Enter, bool) {
+    pub(crate) fn new(running: Running) -> (Enter, bool) {
         STATE.with(|s| {
-            let prev = s.current.replace(Some(Running { id, spawned_at }));
+            let prev = s.current.replace(Some(running));
             (Enter { prev }, s.flags.get().exit_on_panic())
         })
     }
@@ -143,10 +154,29 @@ impl Drop for Enter {
     }
 }
 
-/// Whether the thread is polling a goroutine of a runtime that exits on
-/// panic (for the panic hook).
-pub(crate) fn in_exit_goroutine() -> Option<Running> {
-    STATE.with(|s| s.current.get().filter(|_| s.flags.get().exit_on_panic()))
+/// Marks the thread as dropping the future of goroutine `running`. Tokio
+/// drops futures outside any poll, so nothing else is marked then.
+pub(crate) fn enter_drop(running: Running) {
+    STATE.with(|s| {
+        s.current.set(Some(running));
+        s.dropping.set(true);
+    });
+}
+
+pub(crate) fn leave_drop() {
+    STATE.with(|s| {
+        s.current.set(None);
+        s.dropping.set(false);
+    });
+}
+
+/// The goroutine the thread is polling (`false`) or dropping (`true`), if
+/// its runtime exits on panic (for the panic hook).
+pub(crate) fn in_exit_goroutine() -> Option<(Running, bool)> {
+    STATE.with(|s| {
+        let running = s.current.get().filter(|_| s.flags.get().exit_on_panic())?;
+        Some((running, s.dropping.get()))
+    })
 }
 
 /// Spawns `task` on the runtime a goroutine started from here belongs to:

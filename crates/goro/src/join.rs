@@ -25,17 +25,16 @@ use crate::id::GoroutineId;
 /// ```
 pub struct JoinHandle<T> {
     inner: tokio::task::JoinHandle<T>,
-    id: GoroutineId,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(inner: tokio::task::JoinHandle<T>, id: GoroutineId) -> JoinHandle<T> {
-        JoinHandle { inner, id }
+    pub(crate) fn new(inner: tokio::task::JoinHandle<T>) -> JoinHandle<T> {
+        JoinHandle { inner }
     }
 
     /// The goroutine's id.
     pub fn id(&self) -> GoroutineId {
-        self.id
+        GoroutineId::from_tokio(self.inner.id())
     }
 
     /// Cancels the goroutine: it is dropped at its next `.await` point (or
@@ -58,10 +57,9 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let id = self.id;
         Pin::new(&mut self.inner).poll(cx).map(|result| {
             result.map_err(|err| JoinError {
-                id,
+                id: GoroutineId::from_tokio(err.id()),
                 panic: err.try_into_panic().ok(),
             })
         })
@@ -71,7 +69,7 @@ impl<T> Future for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }

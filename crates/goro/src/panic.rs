@@ -24,8 +24,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::context::Running;
 use crate::id::GoroutineId;
-use crate::task::Meta;
+use crate::task::Site;
 
 /// Panics that started under `Panic::Exit` and were neither caught by user
 /// code nor turned into an exit yet.
@@ -34,7 +35,7 @@ static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 static EXITING: AtomicBool = AtomicBool::new(false);
 
 /// Where a panic happened, for the report.
-pub(crate) struct Site {
+pub(crate) struct PanicSite {
     location: Option<String>,
     backtrace: Backtrace,
 }
@@ -43,7 +44,7 @@ thread_local! {
     /// Exit-policy panics that started on this thread and are still in flight.
     static STARTED_HERE: Cell<usize> = const { Cell::new(0) };
     /// Where the last exit-policy panic on this thread happened.
-    static SITE: RefCell<Option<Site>> = const { RefCell::new(None) };
+    static SITE: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
 }
 
 /// Installs the hook once. A thread that is already panicking cannot change
@@ -60,31 +61,28 @@ pub(crate) fn install_hook() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let running = crate::context::in_exit_goroutine();
-        match running {
+        match crate::context::in_exit_goroutine() {
+            None => previous(info),
             // A second panic while the first unwinds (a destructor) is about
             // to abort the process: let the standard hook say why.
             Some(_) if SITE.with(|s| s.borrow().is_some()) => previous(info),
-            // Nothing will catch it: report now, the abort follows.
-            Some(running) if cfg!(panic = "abort") => {
-                let message = message(info.payload());
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "panic: {message}\n");
-                let _ = write_goroutine(&mut err, running.id, None, running.spawned_at);
-                if let Some(location) = info.location() {
-                    let _ = writeln!(err, "    panicked at {location}");
+            // Nothing will catch it (a destructor of the goroutine's future,
+            // or panic = "abort"): report now.
+            Some((running, dropping)) if dropping || cfg!(panic = "abort") => {
+                report_from_hook(running, info);
+                if dropping {
+                    std::process::exit(2);
                 }
             }
             Some(_) => {
                 IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
                 STARTED_HERE.with(|n| n.set(n.get() + 1));
-                let site = Site {
+                let site = PanicSite {
                     location: info.location().map(|l| l.to_string()),
                     backtrace: Backtrace::capture(),
                 };
                 SITE.with(|s| *s.borrow_mut() = Some(site));
             }
-            None => previous(info),
         }
     }));
     INSTALLED.store(true, Ordering::Release);
@@ -122,7 +120,7 @@ pub(crate) fn settle_in_flight() {
 /// that called it, where it resumes (the count in flight moves with it).
 pub(crate) struct Relay {
     payload: Option<Box<dyn Any + Send>>,
-    site: Option<Site>,
+    site: Option<PanicSite>,
     counted: bool,
 }
 
@@ -164,21 +162,37 @@ impl Drop for Relay {
     }
 }
 
-/// Prints Go's panic report for the goroutine `meta` and ends the process
-/// with status 2. If another goroutine is already doing so, waits for it.
-pub(crate) fn exit(meta: &Meta, payload: Box<dyn Any + Send>) -> ! {
+/// Claims the right to end the process; a second claimant waits for the
+/// first to do so.
+fn claim_exit() {
     if EXITING.swap(true, Ordering::SeqCst) {
         loop {
             std::thread::park();
         }
     }
+}
+
+/// The report when the panic cannot unwind to the goroutine's wrapper.
+fn report_from_hook(running: Running, info: &std::panic::PanicHookInfo<'_>) {
+    claim_exit();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "panic: {}\n", message(info.payload()));
+    let _ = write_goroutine(&mut err, running.id(), None, running.spawned_at);
+    if let Some(location) = info.location() {
+        let _ = writeln!(err, "    panicked at {location}");
+    }
+    let _ = err.flush();
+}
+
+/// Prints Go's panic report for the goroutine `site` and ends the process
+/// with status 2. If another goroutine is already doing so, waits for it.
+pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
+    claim_exit();
     let site = SITE.with(|s| s.borrow_mut().take());
+    let id = goroutine.running().id();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "panic: {}\n", message(&*payload));
-    let _ = write_goroutine(&mut err, meta.id, meta.name.as_deref(), meta.spawned_at);
-    if let Some(parent) = meta.parent {
-        let _ = writeln!(err, "    created by goroutine {parent}");
-    }
+    let _ = write_goroutine(&mut err, id, goroutine.name(), goroutine.spawned_at());
     if let Some(site) = site {
         if let Some(location) = site.location {
             let _ = writeln!(err, "    panicked at {location}");
@@ -195,11 +209,14 @@ pub(crate) fn exit(meta: &Meta, payload: Box<dyn Any + Send>) -> ! {
 /// `goroutine <id> [<name>] spawned at <file>:<line>`
 fn write_goroutine(
     out: &mut impl Write,
-    id: GoroutineId,
+    id: Option<GoroutineId>,
     name: Option<&str>,
     at: &Location<'_>,
 ) -> std::io::Result<()> {
-    write!(out, "goroutine {id}")?;
+    match id {
+        Some(id) => write!(out, "goroutine {id}")?,
+        None => write!(out, "goroutine ?")?,
+    }
     if let Some(name) = name {
         write!(out, " [{name}]")?;
     }

@@ -5,10 +5,10 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
-use crate::context::{self, Enter};
+use crate::context::{self, Enter, Running};
 use crate::join::JoinHandle;
 use crate::panic::Relay;
-use crate::task::{self, Meta, Task};
+use crate::task::{self, Named, Task};
 
 /// Starts a goroutine running `future` and returns its handle at once.
 ///
@@ -90,10 +90,11 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let flags = context::snapshot().0;
-    let caller = context::running();
+    let flags = context::flags();
+    // The call runs as the caller: on another thread, so with its id.
+    let caller = context::running().map(|r| Running { id: r.id(), ..r });
     let call = move || {
-        let _enter = caller.map(|c| Enter::new(c.id, c.spawned_at));
+        let _enter = caller.map(Enter::new);
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(value) => {
                 crate::panic::returned_normally();
@@ -159,20 +160,6 @@ impl Goroutine {
     }
 }
 
-/// A new goroutine's identity: spawned here, by the goroutine running here.
-fn meta(
-    parent: Option<crate::id::GoroutineId>,
-    name: Option<Arc<str>>,
-    spawned_at: &'static Location<'static>,
-) -> Meta {
-    Meta {
-        id: crate::id::GoroutineId::next(),
-        name,
-        spawned_at,
-        parent,
-    }
-}
-
 #[inline]
 pub(crate) fn spawn_at<F>(
     future: F,
@@ -183,10 +170,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (flags, parent) = context::snapshot();
-    let meta = meta(parent, name, at);
-    let id = meta.id;
-    JoinHandle::new(context::spawn(flags, Task::new(future, meta)), id)
+    let flags = context::flags();
+    let inner = match name {
+        None => context::spawn(flags, Task::new(future, at)),
+        Some(name) => context::spawn(flags, Task::new(future, named(name, at))),
+    };
+    JoinHandle::new(inner)
 }
 
 fn spawn_blocking_at<F, R>(
@@ -198,9 +187,21 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let (flags, parent) = context::snapshot();
-    let meta = meta(parent, name, at);
-    let id = meta.id;
-    let call = move || task::guarded(&meta, f);
-    JoinHandle::new(context::spawn_blocking(flags, call), id)
+    let flags = context::flags();
+    let inner = match name {
+        None => context::spawn_blocking(flags, move || task::guarded(&at, f)),
+        Some(name) => {
+            let site = named(name, at);
+            context::spawn_blocking(flags, move || task::guarded(&site, f))
+        }
+    };
+    JoinHandle::new(inner)
+}
+
+fn named(name: Arc<str>, spawned_at: &'static Location<'static>) -> Box<Named> {
+    Box::new(Named {
+        spawned_at,
+        name,
+        id: None,
+    })
 }
