@@ -85,7 +85,12 @@ fn expand_call(krate: &TokenStream, call: ExprCall) -> TokenStream {
     let (arg_lets, args) = bind_args(call.args.iter());
     lets.extend(arg_lets);
     let span = call.paren_token.span.join();
-    spawn_goroutine(krate, lets, quote_spanned! {span=> #callee(#(#args),*) })
+    spawn_goroutine(
+        krate,
+        span,
+        lets,
+        quote_spanned! {span=> #callee(#(#args),*) },
+    )
 }
 
 fn expand_method_call(krate: &TokenStream, call: ExprMethodCall) -> TokenStream {
@@ -99,14 +104,20 @@ fn expand_method_call(krate: &TokenStream, call: ExprMethodCall) -> TokenStream 
     let method = &call.method;
     let turbofish = &call.turbofish;
     let call_tokens = quote! { #receiver.#method #turbofish(#(#args),*) };
-    spawn_goroutine(krate, lets, call_tokens)
+    spawn_goroutine(krate, call.method.span(), lets, call_tokens)
 }
 
-/// `{ lets; spawn(async move { await-or-return call }) }`.
-fn spawn_goroutine(krate: &TokenStream, lets: TokenStream, call: TokenStream) -> TokenStream {
+/// `{ lets; spawn(async move { await-or-return call }) }`, spanned at the
+/// user's call so that errors about the goroutine point there.
+fn spawn_goroutine(
+    krate: &TokenStream,
+    span: Span,
+    lets: TokenStream,
+    call: TokenStream,
+) -> TokenStream {
     let out = format_ident!("__goro_out", span = Span::mixed_site());
     let kind = format_ident!("__goro_kind", span = Span::mixed_site());
-    quote! {
+    quote_spanned! {span=>
         {
             #lets
             #krate::__private::spawn(

@@ -19,6 +19,19 @@ pub enum Panic {
     /// Go's behaviour, the default: print `panic: <message>` and the
     /// goroutine's id, name and spawn location to stderr, then end the
     /// process with exit status 2.
+    ///
+    /// ```text
+    /// panic: index out of bounds: the len is 3 but the index is 7
+    ///
+    /// goroutine 5 [worker] spawned at src/main.rs:25
+    ///     panicked at src/main.rs:17:5
+    /// ```
+    ///
+    /// The name is shown for goroutines started with
+    /// [`Goroutine::name`](crate::Goroutine::name). With `RUST_BACKTRACE=1`
+    /// a backtrace follows. These panics do not reach a panic hook that was
+    /// installed before the runtime started; a panic that the goroutine's
+    /// own code catches (`catch_unwind`) does not end the program.
     #[default]
     Exit,
     /// Tokio's behaviour: the panicking goroutine ends, its [`JoinHandle`]

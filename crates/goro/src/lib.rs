@@ -144,6 +144,11 @@ pub mod __private;
 /// });
 /// ```
 ///
+/// Whether the goroutine awaits the call's result is decided from the
+/// call's static type. In generic code a `T` that happens to be a future is
+/// returned, not awaited; a function returning `!` does not fit either way
+/// (write `go!(async { serve() })`).
+///
 /// The receiver and arguments are moved into the goroutine, so they must be
 /// `Send + 'static`: borrowing from the caller is an error.
 ///
