@@ -39,7 +39,10 @@
 //! GORO_BENCH_1M=1 cargo bench --bench facade
 //! ```
 
-use std::future::Future;
+#[path = "support/runtimes.rs"]
+mod runtimes;
+
+use runtimes::{on_goro, on_tokio, WORKERS};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,8 +57,6 @@ const N_1M: usize = 1_000_000;
 /// Rounds in the `GORO_BENCH_1M` mode; each round runs Tokio, then goro, once
 /// per goro variant.
 const ROUNDS_1M: usize = 7;
-/// Worker threads of both runtimes.
-const WORKERS: usize = 2;
 
 /// Counts the tasks still to finish; the last one wakes the spawner.
 struct Countdown {
@@ -146,34 +147,6 @@ async fn timed(variant: Variant, n: usize, iters: u64) -> Duration {
         spawn_and_complete(variant, n).await;
     }
     start.elapsed()
-}
-
-/// Runs `driver` as a task spawned on a fresh Tokio runtime.
-fn on_tokio<F>(driver: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .enable_all()
-        .build()
-        .expect("build the Tokio runtime");
-    let output = runtime.block_on(async { tokio::spawn(driver).await.expect("driver task") });
-    // As goro::run does: do not wait for the worker threads to stop.
-    runtime.shutdown_background();
-    output
-}
-
-/// Runs `driver` as a goroutine spawned on a fresh goro runtime.
-fn on_goro<F>(driver: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    goro::Builder::new()
-        .worker_threads(WORKERS)
-        .run(async { goro::spawn(driver).await.expect("driver goroutine") })
 }
 
 /// `iters` iterations of `n` tasks on a fresh runtime of `variant`'s kind.

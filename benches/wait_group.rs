@@ -23,7 +23,10 @@
 //! cargo bench --bench wait_group
 //! ```
 
-use std::future::Future;
+#[path = "support/runtimes.rs"]
+mod runtimes;
+
+use runtimes::{on_goro, on_tokio};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -33,8 +36,6 @@ use tokio::task::JoinSet;
 
 /// Tasks per iteration in `wait_group/spawn_wait`.
 const N: usize = 100_000;
-/// Worker threads of both runtimes.
-const WORKERS: usize = 2;
 
 fn add_done(c: &mut Criterion) {
     let mut group = c.benchmark_group("wait_group/add_done");
@@ -109,34 +110,6 @@ async fn timed(variant: Variant, n: usize, iters: u64) -> Duration {
         }
     }
     start.elapsed()
-}
-
-/// Runs `driver` as a task spawned on a fresh Tokio runtime.
-fn on_tokio<F>(driver: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .enable_all()
-        .build()
-        .expect("build the Tokio runtime");
-    let output = runtime.block_on(async { tokio::spawn(driver).await.expect("driver task") });
-    // As goro::run does: do not wait for the worker threads to stop.
-    runtime.shutdown_background();
-    output
-}
-
-/// Runs `driver` as a goroutine spawned on a fresh goro runtime.
-fn on_goro<F>(driver: F) -> F::Output
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    goro::Builder::new()
-        .worker_threads(WORKERS)
-        .run(async { goro::spawn(driver).await.expect("driver goroutine") })
 }
 
 fn spawn_wait(c: &mut Criterion) {
