@@ -7,6 +7,7 @@ use proc_macro::TokenStream;
 
 mod entry;
 mod go;
+mod select;
 
 /// The expansion behind `goro::go!`; call that macro instead, which passes
 /// its own crate path in front of the call.
@@ -14,6 +15,15 @@ mod go;
 #[proc_macro]
 pub fn go_impl(input: TokenStream) -> TokenStream {
     go::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// The expansion behind `goro::select!`; call that macro instead.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_impl(input: TokenStream) -> TokenStream {
+    select::expand(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

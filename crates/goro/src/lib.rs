@@ -97,7 +97,9 @@ mod sched;
 mod spawn;
 mod task;
 
+pub mod chan;
 pub mod sync;
+pub mod time;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -166,7 +168,62 @@ macro_rules! go {
     };
 }
 
+/// Waits on several channel operations and commits exactly one: Go's
+/// `select`.
+///
+/// ```text
+/// goro::select! {
+///     v = rx.recv() => { /* v: Option<T>; None once rx's channel is closed */ }
+///     r = tx.send(x) => { /* r: Result<(), SendError<T>> */ }
+///     _ = timeout.recv() => { /* a goro::time::after channel */ }
+///     default => { /* none was ready */ }
+/// }
+/// ```
+///
+/// Exactly one operation commits. Among those ready at once the choice is
+/// uniformly random. A losing send sends nothing (its value is dropped with
+/// the branch), a losing receive takes nothing. Without `default`, the
+/// select waits until one operation can proceed; with it, `default` runs
+/// when none can right away. The whole `select!` is an expression whose
+/// value is the chosen branch's. Dropping it while it waits commits nothing.
+///
+/// Branches must be goro channel operations, which can promise
+/// exactly-once; for other futures use `tokio::select!`.
+///
+/// # Examples
+///
+/// ```
+/// goro::run(async {
+///     let (tx, rx) = goro::chan::<u32>(1);
+///     let (quit_tx, quit) = goro::chan::<()>(0);
+///     let worker = goro::go!(async move {
+///         let mut sum = 0;
+///         loop {
+///             goro::select! {
+///                 v = rx.recv() => sum += v.unwrap_or(0),
+///                 _ = quit.recv() => return sum,
+///             }
+///         }
+///     });
+///     for i in 1..=4 {
+///         tx.send(i).await.unwrap();
+///     }
+///     while !tx.is_empty() {
+///         goro::gosched().await;
+///     }
+///     quit_tx.send(()).await.unwrap();
+///     assert_eq!(worker.await.unwrap(), 10);
+/// });
+/// ```
+#[macro_export]
+macro_rules! select {
+    ($($branches:tt)*) => {
+        $crate::__private::select_impl!([$crate] $($branches)*)
+    };
+}
+
 pub use builder::{run, BuildError, Builder, Panic};
+pub use chan::chan;
 pub use goro_macros::{main, test};
 pub use id::{id, GoroutineId};
 pub use join::{JoinError, JoinHandle};

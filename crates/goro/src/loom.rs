@@ -3,11 +3,11 @@
 
 #[cfg(goro_loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicIsize, Ordering},
-    Condvar, Mutex,
+    atomic::{AtomicIsize, AtomicUsize, Ordering},
+    Condvar, Mutex, MutexGuard,
 };
 #[cfg(not(goro_loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicIsize, Ordering},
-    Condvar, Mutex,
+    atomic::{AtomicIsize, AtomicUsize, Ordering},
+    Condvar, Mutex, MutexGuard,
 };

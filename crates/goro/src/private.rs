@@ -7,8 +7,9 @@ use std::marker::PhantomData;
 
 pub use crate::builder::Builder;
 pub use crate::builder::Panic;
+pub use crate::chan::select::{select, SelectOp, SelectOutput};
 pub use crate::spawn::spawn;
-pub use goro_macros::go_impl;
+pub use goro_macros::{go_impl, select_impl};
 
 /// Tells, at compile time, whether a `go!` call returned a future (the
 /// goroutine awaits it) or a plain value (the goroutine's result). Method

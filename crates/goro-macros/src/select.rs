@@ -1,0 +1,133 @@
+//! `select!`: branches `pattern = operation => body` and at most one
+//! `default => body`, expanded into a call of goro's select engine.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Error, Expr, Pat, Token};
+
+struct Branch {
+    pat: Pat,
+    op: Expr,
+    body: Expr,
+}
+
+struct Select {
+    branches: Vec<Branch>,
+    default: Option<Expr>,
+}
+
+/// The most branches; the same bound as the engine's `MAX_BRANCHES`.
+const MAX_BRANCHES: usize = 64;
+
+impl Parse for Select {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Select> {
+        let mut branches = Vec::new();
+        let mut default = None;
+        while !input.is_empty() {
+            if input.peek(Token![default]) {
+                let keyword: Token![default] = input.parse()?;
+                if default.is_some() {
+                    return Err(Error::new(
+                        keyword.span(),
+                        "select! has more than one `default` branch: keep one",
+                    ));
+                }
+                input.parse::<Token![=>]>()?;
+                default = Some(body(input)?);
+                continue;
+            }
+            let pat = Pat::parse_single(input)?;
+            input.parse::<Token![=]>().map_err(|e| {
+                Error::new(
+                    e.span(),
+                    "expected `pattern = operation => body`, e.g. `v = rx.recv() => ..`",
+                )
+            })?;
+            let op: Expr = input.parse()?;
+            input.parse::<Token![=>]>()?;
+            let body = body(input)?;
+            branches.push(Branch { pat, op, body });
+        }
+        Ok(Select { branches, default })
+    }
+}
+
+/// A branch body, then the comma that separates it from the next branch
+/// (optional after a block and after the last branch).
+fn body(input: ParseStream<'_>) -> syn::Result<Expr> {
+    let body: Expr = input.parse()?;
+    let is_block = matches!(body, Expr::Block(_));
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+    } else if !is_block && !input.is_empty() {
+        return Err(input.error("expected `,` after this select! branch"));
+    }
+    Ok(body)
+}
+
+/// Input: `[crate-path] branches`, as `goro::select!` passes it.
+pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let mut tokens = input.into_iter();
+    let krate = match tokens.next() {
+        Some(TokenTree::Group(group)) => group.stream(),
+        _ => {
+            return Err(Error::new(
+                Span::call_site(),
+                "select_impl! is internal: use goro::select! { .. }",
+            ))
+        }
+    };
+    let select: Select = syn::parse2(tokens.collect())?;
+    if select.branches.is_empty() {
+        return Err(Error::new(
+            Span::call_site(),
+            "select! needs at least one channel operation, e.g. `v = rx.recv() => ..`",
+        ));
+    }
+    if select.branches.len() > MAX_BRANCHES {
+        return Err(Error::new(
+            select.branches[MAX_BRANCHES].op.span(),
+            format!("select! takes at most {MAX_BRANCHES} branches"),
+        ));
+    }
+    let mut lets = TokenStream::new();
+    let mut refs = Vec::new();
+    let mut arms = TokenStream::new();
+    for (i, branch) in select.branches.iter().enumerate() {
+        let name = format_ident!("__goro_op{}", i, span = Span::mixed_site());
+        let op = &branch.op;
+        let span = op.span();
+        lets.extend(quote_spanned! {span=> let mut #name = #op; });
+        refs.push(quote_spanned! {span=>
+            &mut #name as &mut (dyn #krate::__private::SelectOp + ::core::marker::Send)
+        });
+        let pat = &branch.pat;
+        let body = &branch.body;
+        let output = quote_spanned! {span=>
+            #krate::__private::SelectOutput::take_output(&mut #name)
+        };
+        arms.extend(quote! {
+            ::core::option::Option::Some(#i) => {
+                let #pat = #output;
+                #body
+            }
+        });
+    }
+    let has_default = select.default.is_some();
+    if let Some(default) = &select.default {
+        arms.extend(quote! { ::core::option::Option::None => { #default } });
+    }
+    Ok(quote! {
+        {
+            #lets
+            let __goro_chosen = #krate::__private::select(&mut [#(#refs),*], #has_default).await;
+            #[allow(unreachable_patterns)]
+            match __goro_chosen {
+                #arms
+                _ => ::core::unreachable!("select! committed no branch"),
+            }
+        }
+    })
+}

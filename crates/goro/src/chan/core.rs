@@ -1,0 +1,273 @@
+//! The channel itself: a buffer and two queues of waiting operations behind
+//! one lock, as in Go's `runtime/chan.go`. Every operation takes the lock,
+//! moves at most one value and releases it; wake-ups happen after the lock
+//! is released.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::waiter::{Outcome, Selection, Waiter};
+use crate::loom::{Mutex, MutexGuard};
+
+pub(crate) struct Chan<T> {
+    cap: usize,
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    /// Buffered values. It can briefly hold more than `cap`: a value handed
+    /// to a receive that was then dropped goes back to its front.
+    buf: VecDeque<T>,
+    closed: bool,
+    senders: usize,
+    receivers: usize,
+    send_waiters: VecDeque<Arc<Waiter<T>>>,
+    recv_waiters: VecDeque<Arc<Waiter<T>>>,
+}
+
+/// How a direct (non-waiting) send went.
+pub(crate) enum SendAttempt<T> {
+    Sent,
+    /// No room and no receiver: the caller would have to wait.
+    Full(T),
+    Closed(T),
+}
+
+/// How a direct (non-waiting) receive went.
+pub(crate) enum RecvAttempt<T> {
+    Value(T),
+    Empty,
+    Closed,
+}
+
+impl<T> Chan<T> {
+    pub(crate) fn new(cap: usize) -> Chan<T> {
+        Chan {
+            cap,
+            state: Mutex::new(State {
+                buf: VecDeque::with_capacity(cap.min(1024)),
+                closed: false,
+                senders: 1,
+                receivers: 1,
+                send_waiters: VecDeque::new(),
+                recv_waiters: VecDeque::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().buf.len()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        let state = self.lock();
+        state.closed || state.receivers == 0
+    }
+
+    /// Sends `value` if that needs no waiting: to a waiting receiver, or
+    /// into the buffer.
+    pub(crate) fn try_send(&self, value: T) -> SendAttempt<T> {
+        let mut state = self.lock();
+        if state.closed || state.receivers == 0 {
+            return SendAttempt::Closed(value);
+        }
+        let mut value = value;
+        while let Some(receiver) = state.recv_waiters.pop_front() {
+            match receiver.claim_with(value) {
+                Ok(()) => {
+                    drop(state);
+                    receiver.selection.wake();
+                    return SendAttempt::Sent;
+                }
+                Err(back) => value = back,
+            }
+        }
+        if state.buf.len() < self.cap {
+            state.buf.push_back(value);
+            return SendAttempt::Sent;
+        }
+        SendAttempt::Full(value)
+    }
+
+    /// Receives a value if that needs no waiting: from the buffer (moving a
+    /// waiting sender's value into the room it leaves), or from a waiting
+    /// sender.
+    pub(crate) fn try_recv(&self) -> RecvAttempt<T> {
+        let mut state = self.lock();
+        if let Some(value) = state.buf.pop_front() {
+            let mut woken = None;
+            if state.buf.len() < self.cap {
+                while let Some(sender) = state.send_waiters.pop_front() {
+                    if let Some(moved) = sender.claim_take() {
+                        state.buf.push_back(moved);
+                        woken = Some(sender);
+                        break;
+                    }
+                }
+            }
+            drop(state);
+            if let Some(sender) = woken {
+                sender.selection.wake();
+            }
+            return RecvAttempt::Value(value);
+        }
+        while let Some(sender) = state.send_waiters.pop_front() {
+            if let Some(value) = sender.claim_take() {
+                drop(state);
+                sender.selection.wake();
+                return RecvAttempt::Value(value);
+            }
+        }
+        if state.closed || state.senders == 0 {
+            RecvAttempt::Closed
+        } else {
+            RecvAttempt::Empty
+        }
+    }
+
+    /// Queues a waiting send, unless the send can proceed now: then returns
+    /// `false` without queueing, and the caller tries again directly.
+    pub(crate) fn register_send(&self, waiter: &Arc<Waiter<T>>) -> bool {
+        let mut state = self.lock();
+        let ready = state.closed
+            || state.receivers == 0
+            || state.buf.len() < self.cap
+            || has_counterpart(&mut state.recv_waiters, &waiter.selection);
+        if !ready {
+            state.send_waiters.push_back(Arc::clone(waiter));
+        }
+        !ready
+    }
+
+    /// Queues a waiting receive, unless it can proceed now (see
+    /// `register_send`).
+    pub(crate) fn register_recv(&self, waiter: &Arc<Waiter<T>>) -> bool {
+        let mut state = self.lock();
+        let ready = state.closed
+            || state.senders == 0
+            || !state.buf.is_empty()
+            || has_counterpart(&mut state.send_waiters, &waiter.selection);
+        if !ready {
+            state.recv_waiters.push_back(Arc::clone(waiter));
+        }
+        !ready
+    }
+
+    pub(crate) fn unregister_send(&self, waiter: &Arc<Waiter<T>>) {
+        self.lock().send_waiters.retain(|w| !Arc::ptr_eq(w, waiter));
+    }
+
+    pub(crate) fn unregister_recv(&self, waiter: &Arc<Waiter<T>>) {
+        self.lock().recv_waiters.retain(|w| !Arc::ptr_eq(w, waiter));
+    }
+
+    /// A receive was handed `value` but dropped before it returned it: the
+    /// value goes to another waiting receiver, or back to the front of the
+    /// buffer, so that it is neither lost nor reordered.
+    pub(crate) fn put_back(&self, value: T) {
+        let mut state = self.lock();
+        let mut value = value;
+        while let Some(receiver) = state.recv_waiters.pop_front() {
+            match receiver.claim_with(value) {
+                Ok(()) => {
+                    drop(state);
+                    receiver.selection.wake();
+                    return;
+                }
+                Err(back) => value = back,
+            }
+        }
+        state.buf.push_front(value);
+    }
+
+    /// Closes the channel; returns whether this call closed it. Waiting
+    /// receivers get `None` (after the buffer is drained, since none wait
+    /// while it holds values); waiting senders get their values back.
+    pub(crate) fn close(&self) -> bool {
+        let mut state = self.lock();
+        if state.closed {
+            return false;
+        }
+        state.closed = true;
+        let woken = take_waiters(&mut state);
+        drop(state);
+        wake_all(woken);
+        true
+    }
+
+    pub(crate) fn add_sender(&self) {
+        self.lock().senders += 1;
+    }
+
+    /// The last sender gone closes the channel.
+    pub(crate) fn drop_sender(&self) {
+        let mut state = self.lock();
+        state.senders -= 1;
+        if state.senders == 0 && !state.closed {
+            state.closed = true;
+            let woken = take_waiters(&mut state);
+            drop(state);
+            wake_all(woken);
+        }
+    }
+
+    pub(crate) fn add_receiver(&self) {
+        self.lock().receivers += 1;
+    }
+
+    /// With the last receiver gone, sends fail: waiting senders get their
+    /// values back.
+    pub(crate) fn drop_receiver(&self) {
+        let mut state = self.lock();
+        state.receivers -= 1;
+        if state.receivers == 0 {
+            let woken: Vec<_> = state
+                .send_waiters
+                .drain(..)
+                .filter(|w| w.claim_closed())
+                .collect();
+            drop(state);
+            for waiter in woken {
+                waiter.selection.wake();
+            }
+        }
+    }
+}
+
+/// Whether `queue` holds a waiter of another selection that is still
+/// waiting; drops the stale ones in front of it.
+fn has_counterpart<T>(queue: &mut VecDeque<Arc<Waiter<T>>>, own: &Arc<Selection>) -> bool {
+    while let Some(front) = queue.front() {
+        if front.selection.outcome() == Outcome::Waiting {
+            break;
+        }
+        queue.pop_front();
+    }
+    queue
+        .iter()
+        .any(|w| !Arc::ptr_eq(&w.selection, own) && w.selection.outcome() == Outcome::Waiting)
+}
+
+/// Claims every waiter of a channel that just closed.
+fn take_waiters<T>(state: &mut State<T>) -> Vec<Arc<Waiter<T>>> {
+    let receivers = state.recv_waiters.drain(..);
+    let senders = state.send_waiters.drain(..);
+    receivers
+        .chain(senders)
+        .filter(|w| w.claim_closed())
+        .collect()
+}
+
+fn wake_all<T>(waiters: Vec<Arc<Waiter<T>>>) {
+    for waiter in waiters {
+        waiter.selection.wake();
+    }
+}

@@ -1,0 +1,83 @@
+//! Go's channels: typed pipes between goroutines.
+//!
+//! [`chan`](crate::chan())`::<T>(cap)` makes a channel and returns its two
+//! ends. With `cap == 0` it is unbuffered: a send completes only when a
+//! receiver takes the value (a rendezvous). Otherwise it buffers up to `cap`
+//! values, first in first out. Both ends are `Clone`: any number of
+//! goroutines may send and receive (each value goes to exactly one
+//! receiver).
+//!
+//! | Go | goro |
+//! | --- | --- |
+//! | `ch := make(chan T, n)` | `let (tx, rx) = goro::chan::<T>(n);` |
+//! | `ch <- v` | `tx.send(v).await?` |
+//! | `v, ok := <-ch` | `let v: Option<T> = rx.recv().await;` |
+//! | `for v := range ch` | `while let Some(v) = rx.recv().await` (or `rx` as a `Stream`) |
+//! | `close(ch)` | `tx.close()` (or drop every `Sender`) |
+//! | `len(ch)`, `cap(ch)` | `tx.len()`, `tx.cap()` |
+//! | `select { .. }` | [`select!`](crate::select!) |
+//!
+//! Closing: [`Sender::close`] or [`Receiver::close`], or dropping the last
+//! `Sender`. Receivers still get every buffered value, then `None`. A send
+//! on a closed channel, or with every `Receiver` gone, returns the value in
+//! the error instead of panicking as Go does.
+//!
+//! Cancellation is safe: dropping a `send` or `recv` future before it
+//! completes loses and duplicates nothing. Operations interoperate: a value
+//! sent with `send_blocking` on a thread can be received with `recv().await`
+//! in a goroutine, and so on.
+//!
+//! # Examples
+//!
+//! ```
+//! goro::run(async {
+//!     let (tx, rx) = goro::chan::<u64>(0);
+//!     for worker in 0..4 {
+//!         let tx = tx.clone();
+//!         goro::go!(async move { tx.send(worker * worker).await.unwrap() });
+//!     }
+//!     drop(tx);
+//!     let mut sum = 0;
+//!     while let Some(square) = rx.recv().await {
+//!         sum += square;
+//!     }
+//!     assert_eq!(sum, 0 + 1 + 4 + 9);
+//! });
+//! ```
+
+mod core;
+mod error;
+mod op;
+mod receiver;
+pub(crate) mod select;
+mod sender;
+mod waiter;
+
+use std::sync::Arc;
+
+pub use error::{SendError, TryRecvError, TrySendError};
+pub use receiver::{Receiver, Recv};
+pub use sender::{Send, Sender};
+
+/// Makes a channel of `T` with room for `cap` values; `cap == 0` makes an
+/// unbuffered (rendezvous) channel. See [the module](mod@crate::chan).
+///
+/// # Examples
+///
+/// ```
+/// goro::run(async {
+///     let (tx, rx) = goro::chan::<String>(1);
+///     tx.send("buffered".to_string()).await.unwrap();
+///     assert_eq!(tx.len(), 1);
+///     assert_eq!(rx.recv().await.as_deref(), Some("buffered"));
+/// });
+/// ```
+pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(core::Chan::new(cap));
+    (
+        Sender {
+            chan: Arc::clone(&chan),
+        },
+        Receiver::new(chan),
+    )
+}

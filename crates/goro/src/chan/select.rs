@@ -1,0 +1,281 @@
+//! The engine behind `select!`: commit exactly one of several channel
+//! operations.
+//!
+//! 1. Try every operation without waiting, in a random order; the first that
+//!    can proceed commits (or `default` runs if none can).
+//! 2. Otherwise make one [`Selection`] and queue a waiter for each operation
+//!    on its channel. If a channel shows, while queueing, that its operation
+//!    could proceed after all, abort the selection, unqueue, and start over
+//!    at 1 (the operation then commits directly). Otherwise wait: the first
+//!    counterpart to claim the selection commits exactly that operation; the
+//!    other waiters are unqueued.
+//!
+//! As in crossbeam-channel, the selecting side never commits an operation
+//! while its waiters are queued: only a counterpart's claim does. So a claim
+//! never has to be undone, and two selects facing each other cannot both
+//! commit.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::receiver::Recv;
+use super::sender::Send;
+use super::waiter::{Outcome, Selection};
+use super::SendError;
+
+/// The most branches one `select!` may have.
+pub(crate) const MAX_BRANCHES: usize = 64;
+
+/// A channel operation that can be a branch of [`select!`](crate::select!).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a branch of goro::select!",
+    label = "not a goro channel operation",
+    note = "a branch is `pattern = rx.recv()` or `pattern = tx.send(value)` on a goro channel \
+            (time::after and time::tick return goro receivers); exactly-once commit is \
+            impossible for other futures: use tokio::select! for those"
+)]
+pub trait SelectOp {
+    #[doc(hidden)]
+    fn try_now(&mut self) -> bool;
+    #[doc(hidden)]
+    fn register(&mut self, registration: Registration<'_>) -> bool;
+    #[doc(hidden)]
+    fn unregister(&mut self);
+    #[doc(hidden)]
+    fn settle(&mut self);
+    #[doc(hidden)]
+    fn abandon(&mut self);
+}
+
+/// What a committed branch binds to its pattern.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a branch of goro::select!",
+    label = "not a goro channel operation",
+    note = "a branch is `pattern = rx.recv()` or `pattern = tx.send(value)` on a goro channel"
+)]
+pub trait SelectOutput {
+    /// `Option<T>` for a receive, `Result<(), SendError<T>>` for a send.
+    type Output;
+    #[doc(hidden)]
+    fn take_output(&mut self) -> Self::Output;
+}
+
+/// An operation's place in a selection.
+pub struct Registration<'a> {
+    selection: &'a Arc<Selection>,
+    op: usize,
+}
+
+impl<T> SelectOp for Recv<'_, T> {
+    fn try_now(&mut self) -> bool {
+        self.done = self.op.try_now(self.chan);
+        self.done.is_some()
+    }
+    fn register(&mut self, r: Registration<'_>) -> bool {
+        self.op.register(self.chan, r.selection, r.op)
+    }
+    fn unregister(&mut self) {
+        self.op.unregister(self.chan);
+    }
+    fn settle(&mut self) {
+        self.done = self.op.committed();
+    }
+    fn abandon(&mut self) {
+        if let Some(Some(value)) = self.op.committed() {
+            self.chan.put_back(value);
+        }
+    }
+}
+
+impl<T> SelectOutput for Recv<'_, T> {
+    type Output = Option<T>;
+    fn take_output(&mut self) -> Option<T> {
+        self.done.take().expect("the committed branch has a result")
+    }
+}
+
+impl<T> SelectOp for Send<'_, T> {
+    fn try_now(&mut self) -> bool {
+        self.done = self.op.try_now(self.chan);
+        self.done.is_some()
+    }
+    fn register(&mut self, r: Registration<'_>) -> bool {
+        self.op.register(self.chan, r.selection, r.op)
+    }
+    fn unregister(&mut self) {
+        self.op.unregister(self.chan);
+    }
+    fn settle(&mut self) {
+        self.done = self.op.committed();
+    }
+    fn abandon(&mut self) {
+        self.op.committed();
+    }
+}
+
+impl<T> SelectOutput for Send<'_, T> {
+    type Output = Result<(), SendError<T>>;
+    fn take_output(&mut self) -> Self::Output {
+        self.done
+            .take()
+            .expect("the committed branch has a result")
+            .map_err(SendError)
+    }
+}
+
+/// The future `select!` awaits: the index of the committed branch, or
+/// `None` for `default`.
+pub struct Select<'a, 'b> {
+    ops: &'a mut [&'b mut (dyn SelectOp + std::marker::Send)],
+    default: bool,
+    waiting: Option<Arc<Selection>>,
+}
+
+/// See [`Select`].
+pub fn select<'a, 'b>(
+    ops: &'a mut [&'b mut (dyn SelectOp + std::marker::Send)],
+    default: bool,
+) -> Select<'a, 'b> {
+    assert!(
+        ops.len() <= MAX_BRANCHES,
+        "select! takes at most {MAX_BRANCHES} branches"
+    );
+    Select {
+        ops,
+        default,
+        waiting: None,
+    }
+}
+
+impl Select<'_, '_> {
+    /// Operation `op` committed through a claim: settle it, unqueue the rest.
+    fn finish(&mut self, op: usize) -> Poll<Option<usize>> {
+        self.waiting = None;
+        for (i, other) in self.ops.iter_mut().enumerate() {
+            if i != op {
+                other.unregister();
+            }
+        }
+        self.ops[op].settle();
+        Poll::Ready(Some(op))
+    }
+}
+
+impl Future for Select<'_, '_> {
+    type Output = Option<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let this = &mut *self;
+        if let Some(selection) = &this.waiting {
+            if let Outcome::Claimed(op) = selection.outcome() {
+                return this.finish(op);
+            }
+            selection.set_waker(cx.waker());
+            return match selection.outcome() {
+                Outcome::Claimed(op) => this.finish(op),
+                _ => Poll::Pending,
+            };
+        }
+        let n = this.ops.len();
+        let mut order = [0u8; MAX_BRANCHES];
+        'attempt: loop {
+            shuffle(&mut order[..n]);
+            for &i in &order[..n] {
+                if this.ops[usize::from(i)].try_now() {
+                    return Poll::Ready(Some(usize::from(i)));
+                }
+            }
+            if this.default {
+                return Poll::Ready(None);
+            }
+            let selection = Selection::new(cx.waker());
+            for (k, &i) in order[..n].iter().enumerate() {
+                let op = usize::from(i);
+                let registration = Registration {
+                    selection: &selection,
+                    op,
+                };
+                if !this.ops[op].register(registration) {
+                    // Ready after all: stop waiting and commit directly,
+                    // unless a counterpart claimed us meanwhile.
+                    if selection.try_abort() {
+                        for &j in &order[..k] {
+                            this.ops[usize::from(j)].unregister();
+                        }
+                        continue 'attempt;
+                    }
+                    break;
+                }
+            }
+            return match selection.outcome() {
+                Outcome::Claimed(op) => this.finish(op),
+                _ => {
+                    this.waiting = Some(selection);
+                    Poll::Pending
+                }
+            };
+        }
+    }
+}
+
+impl Drop for Select<'_, '_> {
+    fn drop(&mut self) {
+        let Some(selection) = self.waiting.take() else {
+            return;
+        };
+        if selection.try_abort() {
+            for op in self.ops.iter_mut() {
+                op.unregister();
+            }
+        } else if let Outcome::Claimed(committed) = selection.outcome() {
+            for (i, op) in self.ops.iter_mut().enumerate() {
+                if i == committed {
+                    op.abandon();
+                } else {
+                    op.unregister();
+                }
+            }
+        }
+    }
+}
+
+/// Fills `order` with `0..len` in a uniformly random order (Fisher-Yates,
+/// with a per-thread xorshift generator). Under loom the order is fixed, so
+/// that model runs repeat.
+fn shuffle(order: &mut [u8]) {
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i as u8;
+    }
+    if cfg!(goro_loom) {
+        return;
+    }
+    for i in (1..order.len()).rev() {
+        let j = (next_random() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+}
+
+fn next_random() -> u64 {
+    thread_local! {
+        static STATE: Cell<u64> = const { Cell::new(0) };
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        if x == 0 {
+            // Seed from the thread's stack address and the clock.
+            let here = &x as *const u64 as u64;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            x = (here ^ now.rotate_left(32)) | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        x
+    })
+}

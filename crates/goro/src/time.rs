@@ -1,0 +1,94 @@
+//! Go's `time` helpers for goroutines: [`sleep`], and [`after`] and [`tick`],
+//! which deliver on channels so that they work as [`select!`](crate::select!)
+//! branches.
+
+use std::time::{Duration, Instant};
+
+use crate::chan::{chan, Receiver, TrySendError};
+
+/// Waits for `duration` without blocking the worker thread: Go's
+/// `time.Sleep`.
+///
+/// # Examples
+///
+/// ```
+/// goro::run(async {
+///     goro::time::sleep(std::time::Duration::from_millis(1)).await;
+/// });
+/// ```
+pub async fn sleep(duration: Duration) {
+    tokio::time::sleep(duration).await;
+}
+
+/// A channel that receives the current time once, after `duration`: Go's
+/// `time.After`. Its capacity is 1, so the value waits there until someone
+/// receives it.
+///
+/// # Examples
+///
+/// A receive with a timeout:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// goro::run(async {
+///     let (_tx, rx) = goro::chan::<u32>(0);
+///     let timeout = goro::time::after(Duration::from_millis(10));
+///     let got = goro::select! {
+///         v = rx.recv() => v,
+///         _ = timeout.recv() => None,
+///     };
+///     assert_eq!(got, None);
+/// });
+/// ```
+#[track_caller]
+pub fn after(duration: Duration) -> Receiver<Instant> {
+    let (tx, rx) = chan(1);
+    crate::spawn(async move {
+        tokio::time::sleep(duration).await;
+        let _ = tx.try_send(Instant::now());
+    });
+    rx
+}
+
+/// A channel that receives the current time every `period`: Go's
+/// `time.Tick`. Its capacity is 1: a receiver that falls behind finds one
+/// tick waiting and the others dropped, as in Go. The ticking stops when
+/// every receiver is dropped.
+///
+/// # Panics
+///
+/// Panics if `period` is zero, as Go's `time.NewTicker` does.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// goro::run(async {
+///     let ticks = goro::time::tick(Duration::from_millis(1));
+///     for _ in 0..3 {
+///         ticks.recv().await.unwrap();
+///     }
+/// });
+/// ```
+#[track_caller]
+pub fn tick(period: Duration) -> Receiver<Instant> {
+    assert!(
+        !period.is_zero(),
+        "goro::time::tick: the period must be greater than zero"
+    );
+    let (tx, rx) = chan(1);
+    crate::spawn(async move {
+        let start = tokio::time::Instant::now() + period;
+        let mut interval = tokio::time::interval_at(start, period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(TrySendError::Closed(_)) = tx.try_send(Instant::now()) {
+                return;
+            }
+        }
+    });
+    rx
+}

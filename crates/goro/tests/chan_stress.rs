@@ -1,0 +1,178 @@
+//! Many goroutines on one channel at once: every value is received exactly
+//! once, whatever the capacity, and cancelled receives lose nothing.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use goro::sync::WaitGroup;
+
+const PRODUCERS: u64 = 4;
+const CONSUMERS: usize = 4;
+const PER_PRODUCER: u64 = 5_000;
+
+fn mpmc(cap: usize) {
+    goro::Builder::new()
+        .worker_threads(4)
+        .panic(goro::Panic::Isolate)
+        .run(async move {
+            let (tx, rx) = goro::chan::<u64>(cap);
+            let producers = WaitGroup::new();
+            for p in 0..PRODUCERS {
+                let tx = tx.clone();
+                producers.go(async move {
+                    for i in 0..PER_PRODUCER {
+                        tx.send(p * PER_PRODUCER + i).await.unwrap();
+                    }
+                });
+            }
+            drop(tx);
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let consumers = WaitGroup::new();
+            for _ in 0..CONSUMERS {
+                let (rx, seen) = (rx.clone(), seen.clone());
+                consumers.go(async move {
+                    let mut mine = Vec::new();
+                    while let Some(v) = rx.recv().await {
+                        mine.push(v);
+                    }
+                    seen.lock().unwrap().extend(mine);
+                });
+            }
+            drop(rx);
+            producers.wait().await;
+            consumers.wait().await;
+            let seen = seen.lock().unwrap();
+            let total = (PRODUCERS * PER_PRODUCER) as usize;
+            assert_eq!(seen.len(), total, "values lost or duplicated");
+            let distinct: HashSet<_> = seen.iter().collect();
+            assert_eq!(distinct.len(), total, "values duplicated");
+        });
+}
+
+#[test]
+fn four_by_four_unbuffered() {
+    mpmc(0);
+}
+
+#[test]
+fn four_by_four_capacity_1() {
+    mpmc(1);
+}
+
+#[test]
+fn four_by_four_capacity_128() {
+    mpmc(128);
+}
+
+/// Each value's order per producer is kept for a single consumer.
+#[test]
+fn one_consumer_sees_each_producers_values_in_order() {
+    goro::Builder::new()
+        .worker_threads(2)
+        .panic(goro::Panic::Isolate)
+        .run(async {
+            let (tx, rx) = goro::chan::<(u64, u64)>(0);
+            for p in 0..PRODUCERS {
+                let tx = tx.clone();
+                goro::go!(async move {
+                    for i in 0..1_000 {
+                        tx.send((p, i)).await.unwrap();
+                    }
+                });
+            }
+            drop(tx);
+            let mut next = vec![0u64; PRODUCERS as usize];
+            while let Some((p, i)) = rx.recv().await {
+                assert_eq!(i, next[p as usize], "producer {p} out of order");
+                next[p as usize] += 1;
+            }
+            assert!(next.iter().all(|n| *n == 1_000));
+        });
+}
+
+/// A consumer that gives up on most of its receives (dropping the future
+/// while it waits, or after a sender handed it a value) still sees every
+/// value, in order.
+#[test]
+fn a_consumer_cancelling_most_receives_still_sees_every_value_in_order() {
+    for cap in [0, 1, 16] {
+        goro::Builder::new()
+            .worker_threads(2)
+            .panic(goro::Panic::Isolate)
+            .run(async move {
+                let (tx, rx) = goro::chan::<u64>(cap);
+                const N: u64 = 3_000;
+                goro::go!(async move {
+                    for i in 0..N {
+                        tx.send(i).await.unwrap();
+                    }
+                });
+                let mut expected = 0;
+                let mut round = 0u64;
+                while expected < N {
+                    round += 1;
+                    let mut recv = Box::pin(rx.recv());
+                    let waker = futures::task::noop_waker();
+                    let mut cx = std::task::Context::from_waker(&waker);
+                    if let std::task::Poll::Ready(v) = recv.as_mut().poll(&mut cx) {
+                        assert_eq!(v, Some(expected));
+                        expected += 1;
+                        continue;
+                    }
+                    // Waiting: give the sender time to hand it a value (or not),
+                    // then give up on most receives, whatever happened.
+                    for _ in 0..round % 5 {
+                        goro::gosched().await;
+                    }
+                    if round % 4 != 0 {
+                        drop(recv);
+                    } else {
+                        let got =
+                            tokio::time::timeout(std::time::Duration::from_secs(60), recv).await;
+                        assert_eq!(got, Ok(Some(expected)), "a value was lost or reordered");
+                        expected += 1;
+                    }
+                }
+                assert_eq!(rx.recv().await, None);
+            });
+    }
+}
+
+/// Sends that are dropped while waiting send nothing; those that completed
+/// were received exactly once.
+#[test]
+fn cancelled_sends_send_nothing() {
+    goro::Builder::new()
+        .worker_threads(2)
+        .panic(goro::Panic::Isolate)
+        .run(async {
+            let (tx, rx) = goro::chan::<u64>(0);
+            let sent = Arc::new(Mutex::new(Vec::new()));
+            let log = sent.clone();
+            let producer = goro::go!(async move {
+                for i in 0..2_000u64 {
+                    let send = tx.send(i);
+                    // Give each send a short chance, then give up on it.
+                    let timeout = goro::time::after(std::time::Duration::from_micros(50));
+                    let done = goro::select! {
+                        r = send => r.is_ok(),
+                        _ = timeout.recv() => false,
+                    };
+                    if done {
+                        log.lock().unwrap().push(i);
+                    }
+                }
+            });
+            let mut received = Vec::new();
+            let consumer = goro::go!(async move {
+                while let Some(v) = rx.recv().await {
+                    received.push(v);
+                }
+                received
+            });
+            producer.await.unwrap();
+            let received = consumer.await.unwrap();
+            assert_eq!(*sent.lock().unwrap(), received);
+        });
+}

@@ -1,0 +1,7 @@
+fn main() {
+    goro::run(async {
+        goro::select! {
+            default => {}
+        }
+    });
+}

@@ -1,0 +1,9 @@
+fn main() {
+    goro::run(async {
+        let (_tx, rx) = goro::chan::<u32>(0);
+        goro::select! {
+            v = rx.recv() => drop(v),
+            _ = goro::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
+    });
+}
