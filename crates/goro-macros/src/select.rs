@@ -92,14 +92,14 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             format!("select! takes at most {MAX_BRANCHES} branches"),
         ));
     }
-    let mut lets = TokenStream::new();
+    let mut binds = Vec::new();
     let mut refs = Vec::new();
     let mut arms = TokenStream::new();
     for (i, branch) in select.branches.iter().enumerate() {
         let name = format_ident!("__goro_op{}", i, span = Span::mixed_site());
         let op = &branch.op;
         let span = op.span();
-        lets.extend(quote_spanned! {span=> let mut #name = #op; });
+        binds.push((name.clone(), quote_spanned! {span=> #op }));
         refs.push(quote_spanned! {span=>
             &mut #name as &mut (dyn #krate::__private::SelectOp + ::core::marker::Send)
         });
@@ -119,9 +119,8 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     if let Some(default) = &select.default {
         arms.extend(quote! { ::core::option::Option::None => { #default } });
     }
-    Ok(quote! {
+    let mut expanded = quote! {
         {
-            #lets
             let __goro_chosen = #krate::__private::select(&mut [#(#refs),*], #has_default).await;
             #[allow(unreachable_patterns)]
             match __goro_chosen {
@@ -129,5 +128,15 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 _ => ::core::unreachable!("select! committed no branch"),
             }
         }
-    })
+    };
+    // Each operation is bound by a `match` rather than a `let`, so that
+    // temporaries in it (`time::after(d).recv()`) live through the select.
+    for (name, op) in binds.into_iter().rev() {
+        expanded = quote! {
+            match #op {
+                mut #name => #expanded
+            }
+        };
+    }
+    Ok(expanded)
 }
