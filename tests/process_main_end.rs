@@ -75,3 +75,36 @@ fn blocking_example_keeps_the_worker_free() {
         "{ended:?}"
     );
 }
+
+#[test]
+fn sieve_prints_the_first_primes() {
+    let mut cmd = example("sieve");
+    cmd.arg("10");
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    let primes: Vec<&str> = ended.stdout.lines().collect();
+    assert_eq!(
+        primes,
+        ["2", "3", "5", "7", "11", "13", "17", "19", "23", "29"]
+    );
+}
+
+#[test]
+fn worker_pool_fans_results_in() {
+    let ended = run(example("worker_pool"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert!(
+        ended.stdout.contains("1000 jobs, 168 primes among them"),
+        "{ended:?}"
+    );
+}
+
+#[test]
+fn select_timeout_times_out_the_slow_request_only() {
+    let ended = run(example("select_timeout"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert!(
+        ended.stdout.contains("slow request: timed out"),
+        "{ended:?}"
+    );
+}
