@@ -1,0 +1,23 @@
+// pingpong: 1M round trips between two goroutines over unbuffered channels.
+package main
+
+import "fmt"
+
+func main() {
+	const n = 1000000
+	ping := make(chan int)
+	pong := make(chan int)
+	go func() {
+		for v := range ping {
+			pong <- v + 1
+		}
+		close(pong)
+	}()
+	sum := 0
+	for i := 0; i < n; i++ {
+		ping <- i
+		sum += <-pong - i
+	}
+	close(ping)
+	fmt.Println("pingpong", sum)
+}
