@@ -134,7 +134,7 @@ pub struct Select<'a, 'b> {
     waiting: Option<Arc<Selection>>,
 }
 
-/// See [`Select`].
+/// Starts selecting over `ops`; see the `Select` future.
 pub fn select<'a, 'b>(
     ops: &'a mut [&'b mut (dyn SelectOp + std::marker::Send)],
     default: bool,
