@@ -1,23 +1,13 @@
 //! `go!(CALL)` and `go!(FUTURE)`.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Error, Expr, ExprCall, ExprMethodCall};
 
 /// Input: `[crate-path] expression`, as `goro::go!` passes it.
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
-    let mut tokens = input.into_iter();
-    let krate = match tokens.next() {
-        Some(TokenTree::Group(group)) => group.stream(),
-        _ => {
-            return Err(Error::new(
-                Span::call_site(),
-                "go_impl! is internal: use goro::go!(..)",
-            ))
-        }
-    };
-    let rest: TokenStream = tokens.collect();
+    let (krate, rest) = crate::split_crate_path(input, "go!(..)")?;
     if rest.is_empty() {
         return Err(Error::new(
             Span::call_site(),

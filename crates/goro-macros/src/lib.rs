@@ -9,6 +9,24 @@ mod entry;
 mod go;
 mod select;
 
+use proc_macro2::TokenTree;
+
+/// Splits `[crate-path] rest`, as goro's `macro_rules!` fronts pass their
+/// input to the proc macros (`$crate` cannot reach a proc macro otherwise).
+fn split_crate_path(
+    input: proc_macro2::TokenStream,
+    front: &str,
+) -> syn::Result<(proc_macro2::TokenStream, proc_macro2::TokenStream)> {
+    let mut tokens = input.into_iter();
+    match tokens.next() {
+        Some(TokenTree::Group(group)) => Ok((group.stream(), tokens.collect())),
+        _ => Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            format!("this macro is internal: use goro::{front}"),
+        )),
+    }
+}
+
 /// The expansion behind `goro::go!`; call that macro instead, which passes
 /// its own crate path in front of the call.
 #[doc(hidden)]

@@ -1,7 +1,7 @@
 //! `select!`: branches `pattern = operation => body` and at most one
 //! `default => body`, expanded into a call of goro's select engine.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
@@ -69,17 +69,8 @@ fn body(input: ParseStream<'_>) -> syn::Result<Expr> {
 
 /// Input: `[crate-path] branches`, as `goro::select!` passes it.
 pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
-    let mut tokens = input.into_iter();
-    let krate = match tokens.next() {
-        Some(TokenTree::Group(group)) => group.stream(),
-        _ => {
-            return Err(Error::new(
-                Span::call_site(),
-                "select_impl! is internal: use goro::select! { .. }",
-            ))
-        }
-    };
-    let select: Select = syn::parse2(tokens.collect())?;
+    let (krate, rest) = crate::split_crate_path(input, "select! { .. }")?;
+    let select: Select = syn::parse2(rest)?;
     if select.branches.is_empty() {
         return Err(Error::new(
             Span::call_site(),

@@ -192,15 +192,7 @@ impl<T> Chan<T> {
     /// receivers get `None` (after the buffer is drained, since none wait
     /// while it holds values); waiting senders get their values back.
     pub(crate) fn close(&self) -> bool {
-        let mut state = self.lock();
-        if state.closed {
-            return false;
-        }
-        state.closed = true;
-        let woken = take_waiters(&mut state);
-        drop(state);
-        wake_all(woken);
-        true
+        close_locked(self.lock())
     }
 
     pub(crate) fn add_sender(&self) {
@@ -211,11 +203,8 @@ impl<T> Chan<T> {
     pub(crate) fn drop_sender(&self) {
         let mut state = self.lock();
         state.senders -= 1;
-        if state.senders == 0 && !state.closed {
-            state.closed = true;
-            let woken = take_waiters(&mut state);
-            drop(state);
-            wake_all(woken);
+        if state.senders == 0 {
+            close_locked(state);
         }
     }
 
@@ -256,18 +245,23 @@ fn has_counterpart<T>(queue: &mut VecDeque<Arc<Waiter<T>>>, own: &Arc<Selection>
         .any(|w| !Arc::ptr_eq(&w.selection, own) && w.selection.outcome() == Outcome::Waiting)
 }
 
-/// Claims every waiter of a channel that just closed.
-fn take_waiters<T>(state: &mut State<T>) -> Vec<Arc<Waiter<T>>> {
-    let receivers = state.recv_waiters.drain(..);
-    let senders = state.send_waiters.drain(..);
-    receivers
+/// Closes the locked channel and commits every waiting operation; returns
+/// whether it was open.
+fn close_locked<T>(mut state: MutexGuard<'_, State<T>>) -> bool {
+    if state.closed {
+        return false;
+    }
+    let inner = &mut *state;
+    inner.closed = true;
+    let receivers = inner.recv_waiters.drain(..);
+    let senders = inner.send_waiters.drain(..);
+    let woken: Vec<_> = receivers
         .chain(senders)
         .filter(|w| w.claim_closed())
-        .collect()
-}
-
-fn wake_all<T>(waiters: Vec<Arc<Waiter<T>>>) {
-    for waiter in waiters {
+        .collect();
+    drop(state);
+    for waiter in woken {
         waiter.selection.wake();
     }
+    true
 }

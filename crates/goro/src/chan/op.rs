@@ -14,62 +14,32 @@ use std::task::{Context, Poll};
 use super::core::{Chan, RecvAttempt, SendAttempt};
 use super::waiter::{Selection, Waiter};
 
-pub(crate) struct RecvOp<T> {
-    waiting: Option<Arc<Waiter<T>>>,
-}
+/// One operation that may wait; a plain `recv()`/`send()` polls it as a
+/// selection of its own, `select!` drives several through `select.rs`.
+pub(crate) trait Operation<T> {
+    type Output;
 
-impl<T> RecvOp<T> {
-    pub(crate) fn new() -> RecvOp<T> {
-        RecvOp { waiting: None }
-    }
-
-    /// Receives without waiting: `Some(Some(v))`, `Some(None)` if closed,
-    /// `None` if it would have to wait.
-    pub(crate) fn try_now(&mut self, chan: &Chan<T>) -> Option<Option<T>> {
-        match chan.try_recv() {
-            RecvAttempt::Value(value) => Some(Some(value)),
-            RecvAttempt::Closed => Some(None),
-            RecvAttempt::Empty => None,
-        }
-    }
-
-    /// Queues this receive as operation `op` of `selection`; `false` if it
-    /// can proceed now (nothing queued).
-    pub(crate) fn register(
-        &mut self,
-        chan: &Chan<T>,
-        selection: &Arc<Selection>,
-        op: usize,
-    ) -> bool {
-        let waiter = Waiter::new(Arc::clone(selection), op, None);
-        let queued = chan.register_recv(&waiter);
-        if queued {
-            self.waiting = Some(waiter);
-        }
-        queued
-    }
-
+    /// Completes without waiting, if it can.
+    fn try_now(&mut self, chan: &Chan<T>) -> Option<Self::Output>;
+    /// Queues it as operation `op` of `selection`; `false` if it can proceed
+    /// now (nothing queued).
+    fn register(&mut self, chan: &Chan<T>, selection: &Arc<Selection>, op: usize) -> bool;
     /// Leaves the queue (the selection committed another operation).
-    pub(crate) fn unregister(&mut self, chan: &Chan<T>) {
-        if let Some(waiter) = self.waiting.take() {
-            chan.unregister_recv(&waiter);
-        }
-    }
-
+    fn unregister(&mut self, chan: &Chan<T>);
     /// The result, once a counterpart committed this operation.
-    pub(crate) fn committed(&mut self) -> Option<Option<T>> {
-        let result = self.waiting.as_ref()?.committed()?;
-        self.waiting = None;
-        Some(result)
-    }
+    fn committed(&mut self) -> Option<Self::Output>;
+    /// The selection it waits in, if queued.
+    fn selection(&self) -> Option<Arc<Selection>>;
+    /// A counterpart committed it, but nobody will take the result.
+    fn abandon(&mut self, chan: &Chan<T>);
 
-    /// Polls as a plain `recv()`: its own selection of one operation.
-    pub(crate) fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Some(waiter) = self.waiting.clone() {
+    /// Polls as a plain operation: its own selection of one.
+    fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(selection) = self.selection() {
             if let Some(result) = self.committed() {
                 return Poll::Ready(result);
             }
-            waiter.selection.set_waker(cx.waker());
+            selection.set_waker(cx.waker());
             // A claim between the check and the new waker woke the old one.
             return match self.committed() {
                 Some(result) => Poll::Ready(result),
@@ -86,15 +56,70 @@ impl<T> RecvOp<T> {
         }
     }
 
-    /// Stops waiting (the owner is dropped): aborts, or if a counterpart
-    /// committed first, puts the value back.
-    pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
-        if let Some(waiter) = self.waiting.take() {
-            if waiter.selection.try_abort() {
-                chan.unregister_recv(&waiter);
-            } else if let Some(Some(value)) = waiter.committed() {
-                chan.put_back(value);
+    /// Stops waiting (the owner is dropped): aborts its selection and leaves
+    /// the queue, or, if a counterpart committed it first, abandons it.
+    fn cancel(&mut self, chan: &Chan<T>) {
+        if let Some(selection) = self.selection() {
+            if selection.try_abort() {
+                self.unregister(chan);
+            } else {
+                self.abandon(chan);
             }
+        }
+    }
+}
+
+pub(crate) struct RecvOp<T> {
+    waiting: Option<Arc<Waiter<T>>>,
+}
+
+impl<T> RecvOp<T> {
+    pub(crate) fn new() -> RecvOp<T> {
+        RecvOp { waiting: None }
+    }
+}
+
+impl<T> Operation<T> for RecvOp<T> {
+    /// `Some(v)`, or `None` once the channel is closed and drained.
+    type Output = Option<T>;
+
+    fn try_now(&mut self, chan: &Chan<T>) -> Option<Option<T>> {
+        match chan.try_recv() {
+            RecvAttempt::Value(value) => Some(Some(value)),
+            RecvAttempt::Closed => Some(None),
+            RecvAttempt::Empty => None,
+        }
+    }
+
+    fn register(&mut self, chan: &Chan<T>, selection: &Arc<Selection>, op: usize) -> bool {
+        let waiter = Waiter::new(Arc::clone(selection), op, None);
+        let queued = chan.register_recv(&waiter);
+        if queued {
+            self.waiting = Some(waiter);
+        }
+        queued
+    }
+
+    fn unregister(&mut self, chan: &Chan<T>) {
+        if let Some(waiter) = self.waiting.take() {
+            chan.unregister_recv(&waiter);
+        }
+    }
+
+    fn committed(&mut self) -> Option<Option<T>> {
+        let result = self.waiting.as_ref()?.committed()?;
+        self.waiting = None;
+        Some(result)
+    }
+
+    fn selection(&self) -> Option<Arc<Selection>> {
+        self.waiting.as_ref().map(|w| Arc::clone(&w.selection))
+    }
+
+    /// The value it was handed goes back into the channel.
+    fn abandon(&mut self, chan: &Chan<T>) {
+        if let Some(Some(value)) = self.committed() {
+            chan.put_back(value);
         }
     }
 }
@@ -112,10 +137,13 @@ impl<T> SendOp<T> {
             waiting: None,
         }
     }
+}
 
-    /// Sends without waiting: `Some(Ok)`, `Some(Err(v))` if closed, `None`
-    /// if it would have to wait.
-    pub(crate) fn try_now(&mut self, chan: &Chan<T>) -> Option<Result<(), T>> {
+impl<T> Operation<T> for SendOp<T> {
+    /// `Ok` once a receiver took the value, `Err(v)` if the channel closed.
+    type Output = Result<(), T>;
+
+    fn try_now(&mut self, chan: &Chan<T>) -> Option<Result<(), T>> {
         let value = self.value.take().expect("a send is completed once");
         match chan.try_send(value) {
             SendAttempt::Sent => Some(Ok(())),
@@ -127,12 +155,7 @@ impl<T> SendOp<T> {
         }
     }
 
-    pub(crate) fn register(
-        &mut self,
-        chan: &Chan<T>,
-        selection: &Arc<Selection>,
-        op: usize,
-    ) -> bool {
+    fn register(&mut self, chan: &Chan<T>, selection: &Arc<Selection>, op: usize) -> bool {
         let waiter = Waiter::new(Arc::clone(selection), op, self.value.take());
         let queued = chan.register_send(&waiter);
         if queued {
@@ -144,15 +167,14 @@ impl<T> SendOp<T> {
         queued
     }
 
-    pub(crate) fn unregister(&mut self, chan: &Chan<T>) {
+    fn unregister(&mut self, chan: &Chan<T>) {
         if let Some(waiter) = self.waiting.take() {
             chan.unregister_send(&waiter);
             self.value = waiter.take_unshared();
         }
     }
 
-    /// `Ok` once a receiver took the value, `Err(v)` if the channel closed.
-    pub(crate) fn committed(&mut self) -> Option<Result<(), T>> {
+    fn committed(&mut self) -> Option<Result<(), T>> {
         let left = self.waiting.as_ref()?.committed()?;
         self.waiting = None;
         Some(match left {
@@ -161,34 +183,12 @@ impl<T> SendOp<T> {
         })
     }
 
-    pub(crate) fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Result<(), T>> {
-        if let Some(waiter) = self.waiting.clone() {
-            if let Some(result) = self.committed() {
-                return Poll::Ready(result);
-            }
-            waiter.selection.set_waker(cx.waker());
-            return match self.committed() {
-                Some(result) => Poll::Ready(result),
-                None => Poll::Pending,
-            };
-        }
-        loop {
-            if let Some(result) = self.try_now(chan) {
-                return Poll::Ready(result);
-            }
-            if self.register(chan, &Selection::new(cx.waker()), 0) {
-                return Poll::Pending;
-            }
-        }
+    fn selection(&self) -> Option<Arc<Selection>> {
+        self.waiting.as_ref().map(|w| Arc::clone(&w.selection))
     }
 
-    /// Stops waiting: the value is not sent (unless a receiver took it
-    /// first, in which case it was).
-    pub(crate) fn cancel(&mut self, chan: &Chan<T>) {
-        if let Some(waiter) = self.waiting.take() {
-            if waiter.selection.try_abort() {
-                chan.unregister_send(&waiter);
-            }
-        }
+    /// The value was delivered (or the channel closed and it is dropped).
+    fn abandon(&mut self, _chan: &Chan<T>) {
+        self.committed();
     }
 }

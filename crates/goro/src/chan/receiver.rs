@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use super::core::{Chan, RecvAttempt};
 use super::error::TryRecvError;
-use super::op::RecvOp;
+use super::op::{Operation, RecvOp};
 
 /// The receiving side of a channel. Clones receive from the same channel,
 /// each value going to exactly one of them. Also a [`futures::Stream`].

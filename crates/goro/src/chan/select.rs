@@ -21,6 +21,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::op::Operation;
 use super::receiver::Recv;
 use super::sender::Send;
 use super::waiter::{Outcome, Selection};
@@ -69,50 +70,37 @@ pub struct Registration<'a> {
     op: usize,
 }
 
-impl<T> SelectOp for Recv<'_, T> {
-    fn try_now(&mut self) -> bool {
-        self.done = self.op.try_now(self.chan);
-        self.done.is_some()
-    }
-    fn register(&mut self, r: Registration<'_>) -> bool {
-        self.op.register(self.chan, r.selection, r.op)
-    }
-    fn unregister(&mut self) {
-        self.op.unregister(self.chan);
-    }
-    fn settle(&mut self) {
-        self.done = self.op.committed();
-    }
-    fn abandon(&mut self) {
-        if let Some(Some(value)) = self.op.committed() {
-            self.chan.put_back(value);
+/// `Recv` and `Send` are branches the same way: through their operation.
+macro_rules! select_op {
+    ($future:ident) => {
+        impl<T> SelectOp for $future<'_, T> {
+            fn try_now(&mut self) -> bool {
+                self.done = self.op.try_now(self.chan);
+                self.done.is_some()
+            }
+            fn register(&mut self, r: Registration<'_>) -> bool {
+                self.op.register(self.chan, r.selection, r.op)
+            }
+            fn unregister(&mut self) {
+                self.op.unregister(self.chan);
+            }
+            fn settle(&mut self) {
+                self.done = self.op.committed();
+            }
+            fn abandon(&mut self) {
+                self.op.abandon(self.chan);
+            }
         }
-    }
+    };
 }
+
+select_op!(Recv);
+select_op!(Send);
 
 impl<T> SelectOutput for Recv<'_, T> {
     type Output = Option<T>;
     fn take_output(&mut self) -> Option<T> {
         self.done.take().expect("the committed branch has a result")
-    }
-}
-
-impl<T> SelectOp for Send<'_, T> {
-    fn try_now(&mut self) -> bool {
-        self.done = self.op.try_now(self.chan);
-        self.done.is_some()
-    }
-    fn register(&mut self, r: Registration<'_>) -> bool {
-        self.op.register(self.chan, r.selection, r.op)
-    }
-    fn unregister(&mut self) {
-        self.op.unregister(self.chan);
-    }
-    fn settle(&mut self) {
-        self.done = self.op.committed();
-    }
-    fn abandon(&mut self) {
-        self.op.committed();
     }
 }
 

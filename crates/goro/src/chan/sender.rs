@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use super::core::{Chan, SendAttempt};
 use super::error::{SendError, TrySendError};
-use super::op::SendOp;
+use super::op::{Operation, SendOp};
 
 /// The sending side of a channel. Clones send into the same channel; the
 /// channel closes when the last one is dropped (or on [`close`](Sender::close)).
