@@ -13,6 +13,11 @@
 //!   by a select: `goro::select!` against `tokio::select!` over two Tokio
 //!   channels (which does not promise exactly-once across branches).
 //!
+//! - `chan/op_pair`: one `try_send` and one `try_recv` on a buffered
+//!   channel, no waiting, one thread: the cost of a channel operation;
+//! - `chan/select_ready`: a `select!` over two ready channels (and the send
+//!   that refills the chosen one), one thread: the cost of a select.
+//!
 //! `cargo bench --bench chan`
 
 #[path = "support/runtimes.rs"]
@@ -251,6 +256,67 @@ macro_rules! variant {
     };
 }
 
+/// Single-thread costs: no runtime, nothing waits.
+fn micro(c: &mut Criterion) {
+    let mut group = c.benchmark_group("chan/op_pair");
+    group.throughput(Throughput::Elements(1));
+    {
+        let (tx, rx) = goro::chan::<u64>(16);
+        group.bench_function("goro", |b| {
+            b.iter(|| {
+                tx.try_send(1).unwrap();
+                rx.try_recv().unwrap()
+            })
+        });
+    }
+    {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u64>(16);
+        group.bench_function("tokio_mpsc", |b| {
+            b.iter(|| {
+                tx.try_send(1).unwrap();
+                rx.try_recv().unwrap()
+            })
+        });
+    }
+    {
+        let (tx, rx) = async_channel::bounded::<u64>(16);
+        group.bench_function("async_channel", |b| {
+            b.iter(|| {
+                tx.try_send(1).unwrap();
+                rx.try_recv().unwrap()
+            })
+        });
+    }
+    {
+        let (tx, rx) = flume::bounded::<u64>(16);
+        group.bench_function("flume", |b| {
+            b.iter(|| {
+                tx.try_send(1).unwrap();
+                rx.try_recv().unwrap()
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("chan/select_ready");
+    group.throughput(Throughput::Elements(1));
+    let (a_tx, a) = goro::chan::<u64>(1);
+    let (b_tx, b) = goro::chan::<u64>(1);
+    a_tx.try_send(0).unwrap();
+    b_tx.try_send(0).unwrap();
+    group.bench_function("goro_select", |bench| {
+        bench.iter(|| {
+            futures::executor::block_on(async {
+                goro::select! {
+                    v = a.recv() => { a_tx.try_send(v.unwrap()).unwrap(); }
+                    v = b.recv() => { b_tx.try_send(v.unwrap()).unwrap(); }
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("chan/spsc");
     group.throughput(Throughput::Elements(SPSC));
@@ -294,6 +360,6 @@ criterion_group! {
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = benches
+    targets = micro, benches
 }
 criterion_main!(chan);
