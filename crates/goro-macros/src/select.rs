@@ -100,6 +100,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             #krate::__private::SelectOutput::take_output(&mut #name)
         };
         arms.extend(quote! {
+            #[allow(unused_braces)]
             ::core::option::Option::Some(#i) => {
                 let #pat = #output;
                 #body
@@ -108,7 +109,10 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let has_default = select.default.is_some();
     if let Some(default) = &select.default {
-        arms.extend(quote! { ::core::option::Option::None => { #default } });
+        arms.extend(quote! {
+            #[allow(unused_braces)]
+            ::core::option::Option::None => { #default }
+        });
     }
     let mut expanded = quote! {
         {

@@ -185,10 +185,16 @@ macro_rules! go {
 /// the branch), a losing receive takes nothing. Without `default`, the
 /// select waits until one operation can proceed; with it, `default` runs
 /// when none can right away. The whole `select!` is an expression whose
-/// value is the chosen branch's. Dropping it while it waits commits nothing.
+/// value is the chosen branch's. Dropping it while it waits commits nothing,
+/// unless a counterpart committed a branch first: then a receive puts its
+/// value back into the channel, and a send has delivered its value.
 ///
 /// Branches must be goro channel operations, which can promise
-/// exactly-once; for other futures use `tokio::select!`.
+/// exactly-once; for other futures use `tokio::select!`. A `recv()` or
+/// `send()` future that was polled on its own before may be a branch too.
+/// The values sent and received must be `Send` (the select is a goroutine's
+/// state), and a branch's pattern must match every result (bind
+/// `v = rx.recv()` and match on `v` in the body).
 ///
 /// # Examples
 ///

@@ -22,7 +22,9 @@ pub async fn sleep(duration: Duration) {
 
 /// A channel that receives the current time once, after `duration`: Go's
 /// `time.After`. Its capacity is 1, so the value waits there until someone
-/// receives it.
+/// receives it. As in Go (before 1.23), the timer runs to its end even if
+/// the receiver is dropped: here it is a goroutine that sleeps, so a loop
+/// that starts many long `after`s keeps that many goroutines alive.
 ///
 /// # Examples
 ///

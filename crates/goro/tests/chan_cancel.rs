@@ -133,3 +133,61 @@ async fn a_select_dropped_while_waiting_commits_nothing() {
     );
     assert!(rx_b.try_recv().is_err(), "the losing send sent");
 }
+
+#[goro::test]
+async fn a_receive_polled_alone_then_used_in_select_loses_nothing() {
+    let (tx, rx) = goro::chan::<u32>(0);
+    let (_keep, never) = goro::chan::<u32>(0);
+    let flag = Arc::new(CountingWaker::default());
+    let mut recv = rx.recv();
+    assert!(poll_once(Pin::new(&mut recv), &flag).is_pending());
+    let sender = goro::go!(async move {
+        tx.send(7).await.unwrap();
+        tx
+    });
+    let got = within(async {
+        goro::select! {
+            v = recv => v,
+            _ = never.recv() => None,
+        }
+    })
+    .await;
+    assert_eq!(got, Some(7));
+    drop(sender.await.unwrap());
+}
+
+#[goro::test]
+async fn a_send_polled_alone_then_used_in_select_still_sends_once() {
+    let (tx, rx) = goro::chan::<u32>(0);
+    let (_keep, never) = goro::chan::<u32>(0);
+    let flag = Arc::new(CountingWaker::default());
+    let mut send = tx.send(3);
+    assert!(poll_once(Pin::new(&mut send), &flag).is_pending());
+    let receiver = goro::go!(async move { (rx.recv().await, rx) });
+    let sent = within(async {
+        goro::select! {
+            r = send => r.is_ok(),
+            _ = never.recv() => false,
+        }
+    })
+    .await;
+    assert!(sent);
+    let (got, rx) = receiver.await.unwrap();
+    assert_eq!(got, Some(3));
+    assert!(rx.try_recv().is_err(), "sent twice");
+}
+
+#[goro::test]
+async fn a_value_handed_to_a_waiting_stream_comes_out_first() {
+    use futures::StreamExt;
+    let (tx, mut rx) = goro::chan::<u32>(4);
+    // The stream waits, then its `next()` is given up.
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(5), rx.next()).await;
+    assert!(timed_out.is_err());
+    tx.send(1).await.unwrap(); // handed to the waiting stream
+    tx.send(2).await.unwrap(); // buffered
+    assert_eq!(within(rx.recv()).await, Some(1), "order kept");
+    assert_eq!(rx.try_recv(), Ok(2));
+    tx.send(3).await.unwrap();
+    assert_eq!(within(rx.next()).await, Some(3));
+}

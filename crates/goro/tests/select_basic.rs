@@ -14,9 +14,10 @@ async fn default_runs_when_nothing_is_ready() {
     };
     assert_eq!(got, None);
     // The losing send of a select with default sends nothing.
+    // Single-expression block bodies raise no `unused_braces` warning.
     let sent = goro::select! {
-        r = tx.send(1) => r.is_ok(),
-        default => false,
+        r = tx.send(1) => { r.is_ok() }
+        default => { false }
     };
     assert!(!sent);
     assert!(rx.try_recv().is_err());

@@ -23,6 +23,10 @@ struct State<T> {
     receivers: usize,
     send_waiters: VecDeque<Arc<Waiter<T>>>,
     recv_waiters: VecDeque<Arc<Waiter<T>>>,
+    /// Waiters left in the queues after their selection ended elsewhere
+    /// (unregistered lazily: such a waiter is inert, every claim on it
+    /// fails). The queues are compacted when these outnumber the others.
+    stale: usize,
 }
 
 /// How a direct (non-waiting) send went.
@@ -51,6 +55,7 @@ impl<T> Chan<T> {
                 receivers: 1,
                 send_waiters: VecDeque::new(),
                 recv_waiters: VecDeque::new(),
+                stale: 0,
             }),
         }
     }
@@ -87,7 +92,10 @@ impl<T> Chan<T> {
                     receiver.selection.wake();
                     return SendAttempt::Sent;
                 }
-                Err(back) => value = back,
+                Err(back) => {
+                    value = back;
+                    state.stale = state.stale.saturating_sub(1);
+                }
             }
         }
         if state.buf.len() < self.cap {
@@ -111,6 +119,7 @@ impl<T> Chan<T> {
                         woken = Some(sender);
                         break;
                     }
+                    state.stale = state.stale.saturating_sub(1);
                 }
             }
             drop(state);
@@ -125,6 +134,7 @@ impl<T> Chan<T> {
                 sender.selection.wake();
                 return RecvAttempt::Value(value);
             }
+            state.stale = state.stale.saturating_sub(1);
         }
         if state.closed || state.senders == 0 {
             RecvAttempt::Closed
@@ -140,7 +150,7 @@ impl<T> Chan<T> {
         let ready = state.closed
             || state.receivers == 0
             || state.buf.len() < self.cap
-            || has_counterpart(&mut state.recv_waiters, &waiter.selection);
+            || has_counterpart(&mut state, Queue::Receivers, &waiter.selection);
         if !ready {
             state.send_waiters.push_back(Arc::clone(waiter));
         }
@@ -154,19 +164,27 @@ impl<T> Chan<T> {
         let ready = state.closed
             || state.senders == 0
             || !state.buf.is_empty()
-            || has_counterpart(&mut state.send_waiters, &waiter.selection);
+            || has_counterpart(&mut state, Queue::Senders, &waiter.selection);
         if !ready {
             state.recv_waiters.push_back(Arc::clone(waiter));
         }
         !ready
     }
 
-    pub(crate) fn unregister_send(&self, waiter: &Arc<Waiter<T>>) {
-        self.lock().send_waiters.retain(|w| !Arc::ptr_eq(w, waiter));
-    }
-
-    pub(crate) fn unregister_recv(&self, waiter: &Arc<Waiter<T>>) {
-        self.lock().recv_waiters.retain(|w| !Arc::ptr_eq(w, waiter));
+    /// Forgets a waiter whose selection ended (aborted, or committed
+    /// another operation). It stays queued, inert, until a counterpart pops
+    /// it or the queues are compacted: searching for it would make every
+    /// select cost time linear in the number of waiters.
+    pub(crate) fn unregister(&self) {
+        let mut state = self.lock();
+        state.stale += 1;
+        let queued = state.send_waiters.len() + state.recv_waiters.len();
+        if state.stale > 16 && state.stale * 2 > queued {
+            let waiting = |w: &Arc<Waiter<T>>| w.selection.outcome() == Outcome::Waiting;
+            state.send_waiters.retain(waiting);
+            state.recv_waiters.retain(waiting);
+            state.stale = 0;
+        }
     }
 
     /// A receive was handed `value` but dropped before it returned it: the
@@ -182,7 +200,10 @@ impl<T> Chan<T> {
                     receiver.selection.wake();
                     return;
                 }
-                Err(back) => value = back,
+                Err(back) => {
+                    value = back;
+                    state.stale = state.stale.saturating_sub(1);
+                }
             }
         }
         state.buf.push_front(value);
@@ -231,14 +252,25 @@ impl<T> Chan<T> {
     }
 }
 
-/// Whether `queue` holds a waiter of another selection that is still
-/// waiting; drops the stale ones in front of it.
-fn has_counterpart<T>(queue: &mut VecDeque<Arc<Waiter<T>>>, own: &Arc<Selection>) -> bool {
+#[derive(Clone, Copy)]
+enum Queue {
+    Senders,
+    Receivers,
+}
+
+/// Whether a queue holds a waiter of another selection that is still
+/// waiting; drops the inert ones in front of it.
+fn has_counterpart<T>(state: &mut State<T>, which: Queue, own: &Arc<Selection>) -> bool {
+    let queue = match which {
+        Queue::Senders => &mut state.send_waiters,
+        Queue::Receivers => &mut state.recv_waiters,
+    };
     while let Some(front) = queue.front() {
         if front.selection.outcome() == Outcome::Waiting {
             break;
         }
         queue.pop_front();
+        state.stale = state.stale.saturating_sub(1);
     }
     queue
         .iter()

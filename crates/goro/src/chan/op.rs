@@ -30,6 +30,8 @@ pub(crate) trait Operation<T> {
     fn committed(&mut self) -> Option<Self::Output>;
     /// The selection it waits in, if queued.
     fn selection(&self) -> Option<Arc<Selection>>;
+    /// Whether it is queued.
+    fn is_waiting(&self) -> bool;
     /// A counterpart committed it, but nobody will take the result.
     fn abandon(&mut self, chan: &Chan<T>);
 
@@ -53,6 +55,20 @@ pub(crate) trait Operation<T> {
             if self.register(chan, &Selection::new(cx.waker()), 0) {
                 return Poll::Pending;
             }
+        }
+    }
+
+    /// Takes the operation back from a wait it started on its own (a future
+    /// polled before it became a `select!` branch): `None` if it was still
+    /// waiting (it is unqueued now), or its result if a counterpart had
+    /// committed it meanwhile.
+    fn reclaim(&mut self, chan: &Chan<T>) -> Option<Self::Output> {
+        let selection = self.selection()?;
+        if selection.try_abort() {
+            self.unregister(chan);
+            None
+        } else {
+            self.committed()
         }
     }
 
@@ -101,8 +117,8 @@ impl<T> Operation<T> for RecvOp<T> {
     }
 
     fn unregister(&mut self, chan: &Chan<T>) {
-        if let Some(waiter) = self.waiting.take() {
-            chan.unregister_recv(&waiter);
+        if self.waiting.take().is_some() {
+            chan.unregister();
         }
     }
 
@@ -114,6 +130,10 @@ impl<T> Operation<T> for RecvOp<T> {
 
     fn selection(&self) -> Option<Arc<Selection>> {
         self.waiting.as_ref().map(|w| Arc::clone(&w.selection))
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
     }
 
     /// The value it was handed goes back into the channel.
@@ -144,7 +164,10 @@ impl<T> Operation<T> for SendOp<T> {
     type Output = Result<(), T>;
 
     fn try_now(&mut self, chan: &Chan<T>) -> Option<Result<(), T>> {
-        let value = self.value.take().expect("a send is completed once");
+        let value = self
+            .value
+            .take()
+            .expect("a send future was polled (or used in select!) after it completed");
         match chan.try_send(value) {
             SendAttempt::Sent => Some(Ok(())),
             SendAttempt::Closed(value) => Some(Err(value)),
@@ -169,8 +192,10 @@ impl<T> Operation<T> for SendOp<T> {
 
     fn unregister(&mut self, chan: &Chan<T>) {
         if let Some(waiter) = self.waiting.take() {
-            chan.unregister_send(&waiter);
+            // Its selection ended elsewhere, so no receiver can claim it:
+            // the value is ours again.
             self.value = waiter.take_unshared();
+            chan.unregister();
         }
     }
 
@@ -185,6 +210,10 @@ impl<T> Operation<T> for SendOp<T> {
 
     fn selection(&self) -> Option<Arc<Selection>> {
         self.waiting.as_ref().map(|w| Arc::clone(&w.selection))
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
     }
 
     /// The value was delivered (or the channel closed and it is dropped).

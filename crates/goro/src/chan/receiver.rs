@@ -1,7 +1,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use super::core::{Chan, RecvAttempt};
@@ -9,18 +10,51 @@ use super::error::TryRecvError;
 use super::op::{Operation, RecvOp};
 
 /// The receiving side of a channel. Clones receive from the same channel,
-/// each value going to exactly one of them. Also a [`futures::Stream`].
+/// each value going to exactly one of them.
+///
+/// Also a [`futures::Stream`]. A stream that was polled and is waiting is a
+/// receiver in wait, as a goroutine in `for v := range ch` is: a value a
+/// sender hands it meanwhile is this receiver's, and comes out of its next
+/// `next()`, `recv()` or `try_recv()`, in order (or goes back to the channel
+/// when the receiver is dropped).
 pub struct Receiver<T> {
     pub(super) chan: Arc<Chan<T>>,
-    /// The receive in progress when used as a stream.
-    stream: RecvOp<T>,
+    stream: StreamSlot<T>,
+}
+
+/// The receive in progress when a `Receiver` is used as a stream.
+pub(crate) struct StreamSlot<T> {
+    used: AtomicBool,
+    op: Mutex<RecvOp<T>>,
+}
+
+impl<T> StreamSlot<T> {
+    fn new() -> StreamSlot<T> {
+        StreamSlot {
+            used: AtomicBool::new(false),
+            op: Mutex::new(RecvOp::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RecvOp<T>> {
+        self.op.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Before any other receive on this receiver: a value handed to the
+    /// waiting stream comes first; a stream still waiting stops waiting.
+    pub(crate) fn reclaim(&self, chan: &Chan<T>) -> Option<Option<T>> {
+        if !self.used.load(Ordering::Acquire) {
+            return None;
+        }
+        self.lock().reclaim(chan)
+    }
 }
 
 impl<T> Receiver<T> {
     pub(super) fn new(chan: Arc<Chan<T>>) -> Receiver<T> {
         Receiver {
             chan,
-            stream: RecvOp::new(),
+            stream: StreamSlot::new(),
         }
     }
 
@@ -46,6 +80,7 @@ impl<T> Receiver<T> {
     pub fn recv(&self) -> Recv<'_, T> {
         Recv {
             chan: &self.chan,
+            stream: &self.stream,
             op: RecvOp::new(),
             done: None,
         }
@@ -53,6 +88,9 @@ impl<T> Receiver<T> {
 
     /// Receives a value if one is ready.
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        if let Some(done) = self.stream.reclaim(&self.chan) {
+            return done.ok_or(TryRecvError::Closed);
+        }
         match self.chan.try_recv() {
             RecvAttempt::Value(value) => Ok(value),
             RecvAttempt::Empty => Err(TryRecvError::Empty),
@@ -102,7 +140,8 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.stream.cancel(&self.chan);
+        let op = self.stream.op.get_mut().unwrap_or_else(|e| e.into_inner());
+        op.cancel(&self.chan);
         self.chan.drop_receiver();
     }
 }
@@ -110,9 +149,11 @@ impl<T> Drop for Receiver<T> {
 impl<T> futures::Stream for Receiver<T> {
     type Item = T;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let this = &mut *self;
-        this.stream.poll(&this.chan, cx)
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        this.stream.used.store(true, Ordering::Release);
+        let mut op = this.stream.lock();
+        op.poll(&this.chan, cx)
     }
 }
 
@@ -130,6 +171,7 @@ impl<T> fmt::Debug for Receiver<T> {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Recv<'a, T> {
     pub(crate) chan: &'a Chan<T>,
+    pub(crate) stream: &'a StreamSlot<T>,
     pub(crate) op: RecvOp<T>,
     /// The result, when committed inside `select!`.
     pub(crate) done: Option<Option<T>>,
@@ -140,7 +182,21 @@ impl<T> Future for Recv<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = &mut *self;
+        if !this.op.is_waiting() {
+            if let Some(done) = this.stream.reclaim(this.chan) {
+                return Poll::Ready(done);
+            }
+        }
         this.op.poll(this.chan, cx)
+    }
+}
+
+impl<T> Recv<'_, T> {
+    /// For `select!`: receives without waiting, the stream's value first.
+    pub(crate) fn try_direct(&mut self) -> Option<Option<T>> {
+        self.stream
+            .reclaim(self.chan)
+            .or_else(|| self.op.try_now(self.chan))
     }
 }
 

@@ -75,7 +75,12 @@ macro_rules! select_op {
     ($future:ident) => {
         impl<T> SelectOp for $future<'_, T> {
             fn try_now(&mut self) -> bool {
-                self.done = self.op.try_now(self.chan);
+                // A future polled on its own before: take its wait back.
+                if let Some(done) = self.op.reclaim(self.chan) {
+                    self.done = Some(done);
+                    return true;
+                }
+                self.done = self.try_direct();
                 self.done.is_some()
             }
             fn register(&mut self, r: Registration<'_>) -> bool {

@@ -65,7 +65,9 @@ impl<T> Sender<T> {
         self.chan.is_closed()
     }
 
-    /// The number of values in the buffer.
+    /// The number of values in the buffer. A value handed to a receive that
+    /// was then dropped goes back to the buffer, so an unbuffered channel can
+    /// briefly report 1.
     pub fn len(&self) -> usize {
         self.chan.len()
     }
@@ -113,6 +115,13 @@ pub struct Send<'a, T> {
     pub(crate) op: SendOp<T>,
     /// The result, when committed inside `select!`.
     pub(crate) done: Option<Result<(), T>>,
+}
+
+impl<T> Send<'_, T> {
+    /// For `select!`: sends without waiting.
+    pub(crate) fn try_direct(&mut self) -> Option<Result<(), T>> {
+        self.op.try_now(self.chan)
+    }
 }
 
 impl<T> Future for Send<'_, T> {
