@@ -45,6 +45,42 @@
 //! });
 //! ```
 
+/// The methods both ends share: closing, and the channel's state.
+macro_rules! state_methods {
+    ($end:ident) => {
+        impl<T> $end<T> {
+            /// Closes the channel; returns `true` if this call closed it.
+            /// Receivers still get the values buffered before, then `None`.
+            pub fn close(&self) -> bool {
+                self.chan.close()
+            }
+
+            /// Whether the channel is closed, or every receiver is gone.
+            pub fn is_closed(&self) -> bool {
+                self.chan.is_closed()
+            }
+
+            /// The number of values in the buffer. A value handed to a
+            /// receive that was then dropped goes back to the buffer, so an
+            /// unbuffered channel can briefly report 1.
+            pub fn len(&self) -> usize {
+                self.chan.len()
+            }
+
+            /// Whether the buffer holds no value.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// The buffer's capacity; 0 for an unbuffered channel.
+            pub fn cap(&self) -> usize {
+                self.chan.cap()
+            }
+        }
+    };
+}
+use state_methods;
+
 mod core;
 mod error;
 mod op;

@@ -104,32 +104,9 @@ impl<T> Receiver<T> {
     pub fn recv_blocking(&self) -> Option<T> {
         futures::executor::block_on(self.recv())
     }
-
-    /// Closes the channel; returns `true` if this call closed it.
-    pub fn close(&self) -> bool {
-        self.chan.close()
-    }
-
-    /// Whether the channel is closed, or every receiver is gone.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// The number of values in the buffer.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether the buffer holds no value.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The buffer's capacity; 0 for an unbuffered channel.
-    pub fn cap(&self) -> usize {
-        self.chan.cap()
-    }
 }
+
+super::state_methods!(Receiver);
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Receiver<T> {

@@ -53,35 +53,9 @@ impl<T> Sender<T> {
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
         futures::executor::block_on(self.send(value))
     }
-
-    /// Closes the channel; returns `true` if this call closed it. Receivers
-    /// still get the values buffered before, then `None`.
-    pub fn close(&self) -> bool {
-        self.chan.close()
-    }
-
-    /// Whether the channel is closed, or every receiver is gone.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
-    }
-
-    /// The number of values in the buffer. A value handed to a receive that
-    /// was then dropped goes back to the buffer, so an unbuffered channel can
-    /// briefly report 1.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether the buffer holds no value.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The buffer's capacity; 0 for an unbuffered channel.
-    pub fn cap(&self) -> usize {
-        self.chan.cap()
-    }
 }
+
+super::state_methods!(Sender);
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
