@@ -7,8 +7,8 @@
 //! ```text
 //! panic: index out of bounds: the len is 3 but the index is 7
 //!
-//! goroutine 2 [worker] spawned at examples/panic_exit.rs:25
-//!     panicked at examples/panic_exit.rs:18:5
+//! goroutine 4 [worker] spawned at examples/panic_exit.rs:24
+//!     panicked at examples/panic_exit.rs:16:5
 //! exit status 2
 //! ```
 
