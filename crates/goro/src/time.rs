@@ -22,9 +22,8 @@ pub async fn sleep(duration: Duration) {
 
 /// A channel that receives the current time once, after `duration`: Go's
 /// `time.After`. Its capacity is 1, so the value waits there until someone
-/// receives it. As in Go (before 1.23), the timer runs to its end even if
-/// the receiver is dropped: here it is a goroutine that sleeps, so a loop
-/// that starts many long `after`s keeps that many goroutines alive.
+/// receives it. The timer behind it stops as soon as its receiver is
+/// dropped (as Go's do since Go 1.23).
 ///
 /// # Examples
 ///
@@ -47,16 +46,20 @@ pub async fn sleep(duration: Duration) {
 pub fn after(duration: Duration) -> Receiver<Instant> {
     let (tx, rx) = chan(1);
     crate::spawn(async move {
-        tokio::time::sleep(duration).await;
-        let _ = tx.try_send(Instant::now());
+        tokio::select! {
+            () = tokio::time::sleep(duration) => {
+                let _ = tx.try_send(Instant::now());
+            }
+            () = tx.gone() => {}
+        }
     });
     rx
 }
 
 /// A channel that receives the current time every `period`: Go's
 /// `time.Tick`. Its capacity is 1: a receiver that falls behind finds one
-/// tick waiting and the others dropped, as in Go. The ticking stops when
-/// every receiver is dropped.
+/// tick waiting and the others dropped, as in Go. The ticking stops as soon
+/// as every receiver is dropped.
 ///
 /// # Panics
 ///
@@ -86,9 +89,13 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
         let mut interval = tokio::time::interval_at(start, period);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            interval.tick().await;
-            if let Err(TrySendError::Closed(_)) = tx.try_send(Instant::now()) {
-                return;
+            tokio::select! {
+                _ = interval.tick() => {
+                    if let Err(TrySendError::Closed(_)) = tx.try_send(Instant::now()) {
+                        return;
+                    }
+                }
+                () = tx.gone() => return,
             }
         }
     });

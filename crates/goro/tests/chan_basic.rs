@@ -177,3 +177,20 @@ fn tick_refuses_a_zero_period() {
         goro::time::tick(Duration::ZERO);
     });
 }
+
+#[goro::test]
+async fn timers_stop_when_their_receivers_are_dropped() {
+    let before = goro::num_goroutine();
+    for _ in 0..100 {
+        drop(goro::time::after(Duration::from_secs(3600)));
+    }
+    drop(goro::time::tick(Duration::from_secs(3600)));
+    // The timer goroutines end once they see their receivers gone.
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while goro::num_goroutine() > before {
+            goro::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("timer goroutines still alive 60 s after their receivers were dropped");
+}

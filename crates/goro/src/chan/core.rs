@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use super::waiter::{Outcome, Selection, Waiter};
 use crate::loom::{Mutex, MutexGuard};
@@ -27,6 +28,9 @@ struct State<T> {
     /// (unregistered lazily: such a waiter is inert, every claim on it
     /// fails). The queues are compacted when these outnumber the others.
     stale: usize,
+    /// Tasks waiting for the channel to close or lose its last receiver
+    /// (the timers of `time::after` and `time::tick`).
+    gone_wakers: Vec<Waker>,
 }
 
 /// How a direct (non-waiting) send went.
@@ -56,6 +60,7 @@ impl<T> Chan<T> {
                 send_waiters: VecDeque::new(),
                 recv_waiters: VecDeque::new(),
                 stale: 0,
+                gone_wakers: Vec::new(),
             }),
         }
     }
@@ -244,11 +249,27 @@ impl<T> Chan<T> {
                 .drain(..)
                 .filter(|w| w.claim_closed())
                 .collect();
+            state.stale = 0;
+            let gone = std::mem::take(&mut state.gone_wakers);
             drop(state);
             for waiter in woken {
                 waiter.selection.wake();
             }
+            gone.into_iter().for_each(Waker::wake);
         }
+    }
+
+    /// Ready once the channel is closed or its last receiver is gone: no
+    /// send can succeed any more.
+    pub(crate) fn poll_gone(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.lock();
+        if state.closed || state.receivers == 0 {
+            return Poll::Ready(());
+        }
+        if !state.gone_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            state.gone_wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 
@@ -291,9 +312,12 @@ fn close_locked<T>(mut state: MutexGuard<'_, State<T>>) -> bool {
         .chain(senders)
         .filter(|w| w.claim_closed())
         .collect();
+    inner.stale = 0;
+    let gone = std::mem::take(&mut inner.gone_wakers);
     drop(state);
     for waiter in woken {
         waiter.selection.wake();
     }
+    gone.into_iter().for_each(Waker::wake);
     true
 }

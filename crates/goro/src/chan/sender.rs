@@ -57,6 +57,14 @@ impl<T> Sender<T> {
 
 super::state_methods!(Sender);
 
+impl<T> Sender<T> {
+    /// Waits until no send can succeed any more: the channel is closed or
+    /// every receiver is gone.
+    pub(crate) async fn gone(&self) {
+        std::future::poll_fn(|cx| self.chan.poll_gone(cx)).await;
+    }
+}
+
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
         self.chan.add_sender();
