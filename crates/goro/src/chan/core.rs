@@ -244,18 +244,7 @@ impl<T> Chan<T> {
         let mut state = self.lock();
         state.receivers -= 1;
         if state.receivers == 0 {
-            let woken: Vec<_> = state
-                .send_waiters
-                .drain(..)
-                .filter(|w| w.claim_closed())
-                .collect();
-            state.stale = 0;
-            let gone = std::mem::take(&mut state.gone_wakers);
-            drop(state);
-            for waiter in woken {
-                waiter.selection.wake();
-            }
-            gone.into_iter().for_each(Waker::wake);
+            release_waiters(state, false);
         }
     }
 
@@ -304,12 +293,24 @@ fn close_locked<T>(mut state: MutexGuard<'_, State<T>>) -> bool {
     if state.closed {
         return false;
     }
+    state.closed = true;
+    release_waiters(state, true);
+    true
+}
+
+/// No operation can wait any more (closed, or no receiver left): commits
+/// the waiting sends (and receives, if `receivers_too`) without moving a
+/// value, and wakes them and the tasks waiting for this moment.
+fn release_waiters<T>(mut state: MutexGuard<'_, State<T>>, receivers_too: bool) {
     let inner = &mut *state;
-    inner.closed = true;
-    let receivers = inner.recv_waiters.drain(..);
-    let senders = inner.send_waiters.drain(..);
+    let receivers = if receivers_too {
+        std::mem::take(&mut inner.recv_waiters)
+    } else {
+        VecDeque::new()
+    };
     let woken: Vec<_> = receivers
-        .chain(senders)
+        .into_iter()
+        .chain(inner.send_waiters.drain(..))
         .filter(|w| w.claim_closed())
         .collect();
     inner.stale = 0;
@@ -319,5 +320,4 @@ fn close_locked<T>(mut state: MutexGuard<'_, State<T>>) -> bool {
         waiter.selection.wake();
     }
     gone.into_iter().for_each(Waker::wake);
-    true
 }
