@@ -1,20 +1,94 @@
-//! The channel workloads of the side-by-side comparison with Go
+//! The workloads of the side-by-side comparison with Go
 //! (`benches/go/<name>/main.go` is the Go program of each), written the
-//! same way in goro: `cargo bench --bench workloads -- <name>` runs one and
-//! prints its result line; `benches/compare.sh` times them against Go.
+//! same way in goro and in raw Tokio: `cargo bench --bench workloads --
+//! <name> [goro|tokio]` runs one and prints its result line, which must be
+//! the same for all three; `benches/compare.sh` times them.
 //!
 //! As in Go, where `main` is a goroutine like any other, each workload's
-//! body runs in a goroutine on the worker threads; `main` only waits.
+//! body runs in a goroutine (a task) on the worker threads; `main` only
+//! waits. Raw Tokio uses `flume` for channels: the only Tokio-ecosystem
+//! channel with rendezvous (capacity 0) and several consumers, and the
+//! fastest on most of `cargo bench --bench chan`.
 //!
 //! | name | what |
 //! | --- | --- |
+//! | `spawn` | 1M goroutines, each marking a WaitGroup done |
+//! | `chain` | each goroutine starts the next, 1M deep |
+//! | `idle` | 1M goroutines parked at once (peak RSS is the measure) |
+//! | `blocking` | 10k goroutines each make a 100 µs blocking call |
 //! | `pingpong` | 1M round trips between two goroutines over unbuffered channels |
 //! | `mpmc` | 4 producers, 4 consumers, buffer 128, 4M messages |
 //! | `sieve` | the first 3000 primes through a daisy chain of filters |
 //! | `select` | 1M values sent alternately on two unbuffered channels, received by a select |
 
+mod tokio_side;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 use goro::chan::{Receiver, Sender};
 use goro::sync::WaitGroup;
+
+async fn spawn() -> String {
+    const N: u64 = 1_000_000;
+    let sum = Arc::new(AtomicU64::new(0));
+    let wg = WaitGroup::new();
+    for i in 0..N {
+        let sum = sum.clone();
+        wg.go(async move {
+            sum.fetch_add(i, Ordering::Relaxed);
+        });
+    }
+    wg.wait().await;
+    format!("spawn {}", sum.load(Ordering::Relaxed))
+}
+
+fn link(i: u64, n: u64, done: Sender<u64>) {
+    if i == n {
+        goro::go!(async move { done.send(i).await.unwrap() });
+        return;
+    }
+    goro::go!(link(i + 1, n, done));
+}
+
+async fn chain() -> String {
+    const N: u64 = 1_000_000;
+    let (done_tx, done) = goro::chan(0);
+    goro::go!(link(1, N, done_tx));
+    format!("chain {}", done.recv().await.unwrap())
+}
+
+async fn idle() -> String {
+    const N: u64 = 1_000_000;
+    let parked = WaitGroup::new();
+    let finished = WaitGroup::new();
+    let (release_tx, release) = goro::chan::<()>(0);
+    for _ in 0..N {
+        parked.add(1);
+        let (parked, release) = (parked.clone(), release.clone());
+        finished.go(async move {
+            parked.done();
+            release.recv().await;
+        });
+    }
+    parked.wait().await;
+    release_tx.close();
+    finished.wait().await;
+    format!("idle {N}")
+}
+
+async fn blocking() -> String {
+    const N: u64 = 10_000;
+    let wg = WaitGroup::new();
+    for _ in 0..N {
+        wg.go(goro::blocking(|| {
+            std::thread::sleep(Duration::from_micros(100))
+        }));
+    }
+    wg.wait().await;
+    format!("blocking {N}")
+}
 
 async fn pingpong() -> String {
     const N: u64 = 1_000_000;
@@ -122,23 +196,41 @@ async fn select() -> String {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; the workload is the first other argument.
-    let name = std::env::args()
+    // `cargo bench` passes `--bench`; the workload and the side follow.
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .find(|a| !a.starts_with("--"))
-        .unwrap_or_default();
-    let line = goro::run(async move {
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let name = args.first().cloned().unwrap_or_default();
+    let line = match args.get(1).map(String::as_str) {
+        None | Some("goro") => run_goro(&name),
+        Some("tokio") => tokio_side::run(&name),
+        Some(other) => usage(&format!("unknown side {other:?}")),
+    };
+    println!("{line}");
+}
+
+fn usage(why: &str) -> ! {
+    eprintln!(
+        "workloads: {why}: expected <spawn|chain|idle|blocking|pingpong|mpmc|sieve|select> [goro|tokio]"
+    );
+    std::process::exit(2)
+}
+
+fn run_goro(name: &str) -> String {
+    let name = name.to_string();
+    goro::run(async move {
         let body = match name.as_str() {
+            "spawn" => goro::go!(spawn()),
+            "chain" => goro::go!(chain()),
+            "idle" => goro::go!(idle()),
+            "blocking" => goro::go!(blocking()),
             "pingpong" => goro::go!(pingpong()),
             "mpmc" => goro::go!(mpmc()),
             "sieve" => goro::go!(sieve()),
             "select" => goro::go!(select()),
-            other => {
-                eprintln!("workloads: unknown workload {other:?}: pingpong, mpmc, sieve or select");
-                std::process::exit(2);
-            }
+            other => usage(&format!("unknown workload {other:?}")),
         };
         body.await.unwrap()
-    });
-    println!("{line}");
+    })
 }

@@ -1,0 +1,234 @@
+//! The same workloads in raw Tokio, with `flume` channels.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// Counts tasks down; the last one wakes the waiter (a WaitGroup in Tokio).
+struct Countdown {
+    left: AtomicU64,
+    zero: Notify,
+}
+
+impl Countdown {
+    fn new(n: u64) -> Arc<Countdown> {
+        Arc::new(Countdown {
+            left: AtomicU64::new(n),
+            zero: Notify::new(),
+        })
+    }
+
+    fn done(&self) {
+        if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.zero.notify_one();
+        }
+    }
+
+    async fn wait(&self) {
+        self.zero.notified().await;
+    }
+}
+
+async fn spawn() -> String {
+    const N: u64 = 1_000_000;
+    let sum = Arc::new(AtomicU64::new(0));
+    let countdown = Countdown::new(N);
+    for i in 0..N {
+        let (sum, countdown) = (sum.clone(), countdown.clone());
+        tokio::spawn(async move {
+            sum.fetch_add(i, Ordering::Relaxed);
+            countdown.done();
+        });
+    }
+    countdown.wait().await;
+    format!("spawn {}", sum.load(Ordering::Relaxed))
+}
+
+fn link(i: u64, n: u64, done: flume::Sender<u64>) {
+    if i == n {
+        tokio::spawn(async move { done.send_async(i).await.unwrap() });
+        return;
+    }
+    tokio::spawn(async move { link(i + 1, n, done) });
+}
+
+async fn chain() -> String {
+    const N: u64 = 1_000_000;
+    let (done_tx, done) = flume::bounded(0);
+    tokio::spawn(async move { link(1, N, done_tx) });
+    format!("chain {}", done.recv_async().await.unwrap())
+}
+
+async fn idle() -> String {
+    const N: u64 = 1_000_000;
+    let parked = Countdown::new(N);
+    let finished = Countdown::new(N);
+    // Released all at once by one `notify_waiters` (flume's channel close
+    // took minutes to wake a million receivers).
+    let release = Arc::new(Notify::new());
+    for _ in 0..N {
+        let (parked, finished, release) = (parked.clone(), finished.clone(), release.clone());
+        tokio::spawn(async move {
+            let released = release.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            parked.done();
+            released.await;
+            finished.done();
+        });
+    }
+    parked.wait().await;
+    release.notify_waiters();
+    finished.wait().await;
+    format!("idle {N}")
+}
+
+async fn blocking() -> String {
+    const N: u64 = 10_000;
+    let countdown = Countdown::new(N);
+    for _ in 0..N {
+        let countdown = countdown.clone();
+        tokio::spawn(async move {
+            tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_micros(100)))
+                .await
+                .unwrap();
+            countdown.done();
+        });
+    }
+    countdown.wait().await;
+    format!("blocking {N}")
+}
+
+async fn pingpong() -> String {
+    const N: u64 = 1_000_000;
+    let (ping_tx, ping_rx) = flume::bounded::<u64>(0);
+    let (pong_tx, pong_rx) = flume::bounded::<u64>(0);
+    tokio::spawn(async move {
+        while let Ok(v) = ping_rx.recv_async().await {
+            pong_tx.send_async(v + 1).await.unwrap();
+        }
+    });
+    let mut sum = 0;
+    for i in 0..N {
+        ping_tx.send_async(i).await.unwrap();
+        sum += pong_rx.recv_async().await.unwrap() - i;
+    }
+    format!("pingpong {sum}")
+}
+
+async fn mpmc() -> String {
+    const PER_PRODUCER: u64 = 1_000_000;
+    let (tx, rx) = flume::bounded::<u64>(128);
+    for _ in 0..4 {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            for i in 0..PER_PRODUCER {
+                tx.send_async(i).await.unwrap();
+            }
+        });
+    }
+    drop(tx);
+    let mut consumers = Vec::new();
+    for _ in 0..4 {
+        let rx = rx.clone();
+        consumers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while rx.recv_async().await.is_ok() {
+                n += 1;
+            }
+            n
+        }));
+    }
+    drop(rx);
+    let mut total = 0;
+    for consumer in consumers {
+        total += consumer.await.unwrap();
+    }
+    format!("mpmc {total}")
+}
+
+async fn filter(rx: flume::Receiver<u64>, tx: flume::Sender<u64>, prime: u64) {
+    while let Ok(i) = rx.recv_async().await {
+        if i % prime != 0 && tx.send_async(i).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn sieve() -> String {
+    const N: usize = 3000;
+    let (tx, mut rx) = flume::bounded::<u64>(0);
+    tokio::spawn(async move {
+        for i in 2.. {
+            if tx.send_async(i).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut last = 0;
+    for _ in 0..N {
+        let prime = rx.recv_async().await.unwrap();
+        last = prime;
+        let (tx_next, rx_next) = flume::bounded(0);
+        tokio::spawn(filter(rx, tx_next, prime));
+        rx = rx_next;
+    }
+    format!("sieve {last}")
+}
+
+async fn select() -> String {
+    const N: u64 = 1_000_000;
+    let (a_tx, a) = flume::bounded::<u64>(0);
+    let (b_tx, b) = flume::bounded::<u64>(0);
+    tokio::spawn(async move {
+        for i in 0..N {
+            if i % 2 == 0 {
+                a_tx.send_async(i).await.unwrap();
+            } else {
+                b_tx.send_async(i).await.unwrap();
+            }
+        }
+    });
+    let mut sum = 0;
+    for _ in 0..N {
+        // flume's receive futures give a value back if dropped unfinished,
+        // so the losing branch loses nothing.
+        tokio::select! {
+            Ok(v) = a.recv_async() => sum += v,
+            Ok(v) = b.recv_async() => sum += v,
+        }
+    }
+    format!("select {sum}")
+}
+
+/// Runs `body` as a task of a default multi-threaded runtime (one worker
+/// per core, as goro's), and does not wait for its other tasks at the end.
+fn on_runtime<F>(body: F) -> String
+where
+    F: Future<Output = String> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("build the Tokio runtime");
+    let line = runtime.block_on(async { tokio::spawn(body).await.unwrap() });
+    runtime.shutdown_background();
+    line
+}
+
+pub(crate) fn run(name: &str) -> String {
+    match name {
+        "spawn" => on_runtime(spawn()),
+        "chain" => on_runtime(chain()),
+        "idle" => on_runtime(idle()),
+        "blocking" => on_runtime(blocking()),
+        "pingpong" => on_runtime(pingpong()),
+        "mpmc" => on_runtime(mpmc()),
+        "sieve" => on_runtime(sieve()),
+        "select" => on_runtime(select()),
+        other => super::usage(&format!("unknown workload {other:?}")),
+    }
+}
