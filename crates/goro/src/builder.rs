@@ -232,16 +232,12 @@ impl Builder {
         }
     }
 
-    pub(crate) fn exits_on_panic(&self) -> bool {
-        self.panic == Panic::Exit
-    }
-
     pub(crate) fn build(&self, has_main: bool) -> Result<(Runtime, Flags), BuildError> {
         let workers = self.workers()?;
         if self.max_blocking_threads == Some(0) {
             return Err(BuildError::ZeroMaxBlockingThreads);
         }
-        let flags = Flags::goro(self.exits_on_panic(), has_main);
+        let flags = Flags::goro(self.panic == Panic::Exit, has_main);
         panic::install_hook();
         let mut tokio = tokio::runtime::Builder::new_multi_thread();
         tokio

@@ -212,7 +212,7 @@ where
 fn with_foreign_or_global<R>(f: impl FnOnce(&Handle) -> R) -> R {
     match Handle::try_current() {
         Ok(handle) => f(&handle),
-        Err(_) => f(global().handle()),
+        Err(_) => f(global().0.handle()),
     }
 }
 
@@ -224,7 +224,10 @@ pub(crate) fn runtime() -> (Handle, Flags) {
     } else {
         match Handle::try_current() {
             Ok(handle) => (handle, Flags::NONE),
-            Err(_) => (global().handle().clone(), global_flags()),
+            Err(_) => {
+                let (runtime, flags) = global();
+                (runtime.handle().clone(), *flags)
+            }
         }
     }
 }
@@ -234,17 +237,14 @@ pub(crate) fn inside_runtime() -> bool {
     STATE.with(|s| s.flags.get().is_goro()) || Handle::try_current().is_ok()
 }
 
-fn global_flags() -> Flags {
-    Flags::goro(Builder::new().exits_on_panic(), false)
-}
-
 /// The process-wide runtime that goroutines started outside any runtime run
 /// on. It starts on first use, with the default [`Builder`] (so `GOMAXPROCS`
 /// applies), and lives as long as the process.
-fn global() -> &'static Runtime {
-    static GLOBAL: OnceLock<Runtime> = OnceLock::new();
-    GLOBAL.get_or_init(|| match Builder::new().build(false) {
-        Ok((runtime, _)) => runtime,
-        Err(err) => crate::builder::fail_to_start(&err),
+fn global() -> &'static (Runtime, Flags) {
+    static GLOBAL: OnceLock<(Runtime, Flags)> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
+        Builder::new()
+            .build(false)
+            .unwrap_or_else(|err| crate::builder::fail_to_start(&err))
     })
 }
