@@ -1,8 +1,10 @@
 //! The workloads of the side-by-side comparison with Go
 //! (`benches/go/<name>/main.go` is the Go program of each), written the
 //! same way in goro and in raw Tokio: `cargo bench --bench workloads --
-//! <name> [goro|tokio]` runs one and prints its result line, which must be
-//! the same for all three; `benches/compare.sh` times them.
+//! <name> [goro|tokio|tokio-main]` runs one and prints its result line,
+//! which must be the same for all of them; `benches/compare.sh` times them.
+//! `tokio` ends its runtime with `Runtime::shutdown_background()`, as goro
+//! does; `tokio-main` drops it, as `#[tokio::main]` does at main's end.
 //!
 //! As in Go, where `main` is a goroutine like any other, each workload's
 //! body runs in a goroutine (a task) on the worker threads; `main` only
@@ -20,12 +22,17 @@
 //! | `mpmc` | 4 producers, 4 consumers, buffer 128, 4M messages |
 //! | `sieve` | the first 3000 primes through a daisy chain of filters |
 //! | `select` | 1M values sent alternately on two unbuffered channels, received by a select |
+//! | `exit` | main's end to process exit, with 100k goroutines parked and 8 blocking calls stuck for an hour |
+//!
+//! `exit` prints its result line itself and then `main-end <ns>`, the
+//! wall-clock time (nanoseconds since the epoch) just before main's end;
+//! `compare.sh` measures from there to the moment the process has exited.
 
 mod tokio_side;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use goro::chan::{Receiver, Sender};
 use goro::sync::WaitGroup;
@@ -195,6 +202,53 @@ async fn select() -> String {
     format!("select {sum}")
 }
 
+/// The goroutines `exit` leaves parked at main's end.
+const EXIT_PARKED: u64 = 100_000;
+/// The blocking calls `exit` leaves stuck at main's end.
+const EXIT_STUCK: u64 = 8;
+
+/// A blocking call that does not return before the process exits.
+fn stuck_for_an_hour() {
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+/// The end of `exit`'s main: prints the result line, then the wall-clock
+/// time in nanoseconds since the epoch (Go's `time.Now().UnixNano()`).
+fn main_end() {
+    println!("exit {EXIT_PARKED} {EXIT_STUCK}");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    println!("main-end {}", now.as_nanos());
+}
+
+async fn exit() -> String {
+    let running = WaitGroup::new();
+    let (block_tx, block) = goro::chan::<()>(0);
+    for _ in 0..EXIT_PARKED {
+        running.add(1);
+        let (running, block) = (running.clone(), block.clone());
+        goro::go!(async move {
+            running.done();
+            block.recv().await;
+        });
+    }
+    for _ in 0..EXIT_STUCK {
+        running.add(1);
+        let running = running.clone();
+        goro::spawn_blocking(move || {
+            running.done();
+            stuck_for_an_hour();
+        });
+    }
+    running.wait().await;
+    // As in Go, nothing closes the channel: dropping the last sender would
+    // wake every goroutine at main's end.
+    std::mem::forget(block_tx);
+    main_end();
+    String::new()
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; the workload and the side follow.
     let args: Vec<String> = std::env::args()
@@ -204,15 +258,19 @@ fn main() {
     let name = args.first().cloned().unwrap_or_default();
     let line = match args.get(1).map(String::as_str) {
         None | Some("goro") => run_goro(&name),
-        Some("tokio") => tokio_side::run(&name),
+        Some("tokio") => tokio_side::run(&name, tokio_side::End::Background),
+        Some("tokio-main") => tokio_side::run(&name, tokio_side::End::Drop),
         Some(other) => usage(&format!("unknown side {other:?}")),
     };
-    println!("{line}");
+    // `exit` has printed its lines before main's end.
+    if !line.is_empty() {
+        println!("{line}");
+    }
 }
 
 fn usage(why: &str) -> ! {
     eprintln!(
-        "workloads: {why}: expected <spawn|chain|idle|blocking|pingpong|mpmc|sieve|select> [goro|tokio]"
+        "workloads: {why}: expected <spawn|chain|idle|blocking|pingpong|mpmc|sieve|select|exit> [goro|tokio|tokio-main]"
     );
     std::process::exit(2)
 }
@@ -229,6 +287,7 @@ fn run_goro(name: &str) -> String {
             "mpmc" => goro::go!(mpmc()),
             "sieve" => goro::go!(sieve()),
             "select" => goro::go!(select()),
+            "exit" => goro::go!(exit()),
             other => usage(&format!("unknown workload {other:?}")),
         };
         body.await.unwrap()

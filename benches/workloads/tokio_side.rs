@@ -204,9 +204,45 @@ async fn select() -> String {
     format!("select {sum}")
 }
 
+async fn exit() -> String {
+    use super::{EXIT_PARKED, EXIT_STUCK};
+    let running = Countdown::new(EXIT_PARKED + EXIT_STUCK);
+    // Never notified. Not a flume receive, as in `idle`: dropping a waiting
+    // one scans the channel's whole wait queue, quadratic over 100k tasks.
+    let block = Arc::new(Notify::new());
+    for _ in 0..EXIT_PARKED {
+        let (running, block) = (running.clone(), block.clone());
+        tokio::spawn(async move {
+            running.done();
+            block.notified().await;
+        });
+    }
+    for _ in 0..EXIT_STUCK {
+        let running = running.clone();
+        tokio::task::spawn_blocking(move || {
+            running.done();
+            super::stuck_for_an_hour();
+        });
+    }
+    running.wait().await;
+    super::main_end();
+    String::new()
+}
+
+/// How the runtime ends once the body has returned.
+#[derive(Clone, Copy)]
+pub(crate) enum End {
+    /// `Runtime::shutdown_background()`: other tasks and blocking calls are
+    /// abandoned, as in goro and Go (what a careful Tokio user writes).
+    Background,
+    /// The runtime is dropped, as `#[tokio::main]` does at main's end: that
+    /// waits for every blocking call to return.
+    Drop,
+}
+
 /// Runs `body` as a task of a default multi-threaded runtime (one worker
-/// per core, as goro's), and does not wait for its other tasks at the end.
-fn on_runtime<F>(body: F) -> String
+/// per core, as goro's), then ends the runtime as `end` says.
+fn on_runtime<F>(body: F, end: End) -> String
 where
     F: Future<Output = String> + Send + 'static,
 {
@@ -215,20 +251,24 @@ where
         .build()
         .expect("build the Tokio runtime");
     let line = runtime.block_on(async { tokio::spawn(body).await.unwrap() });
-    runtime.shutdown_background();
+    match end {
+        End::Background => runtime.shutdown_background(),
+        End::Drop => drop(runtime),
+    }
     line
 }
 
-pub(crate) fn run(name: &str) -> String {
+pub(crate) fn run(name: &str, end: End) -> String {
     match name {
-        "spawn" => on_runtime(spawn()),
-        "chain" => on_runtime(chain()),
-        "idle" => on_runtime(idle()),
-        "blocking" => on_runtime(blocking()),
-        "pingpong" => on_runtime(pingpong()),
-        "mpmc" => on_runtime(mpmc()),
-        "sieve" => on_runtime(sieve()),
-        "select" => on_runtime(select()),
+        "spawn" => on_runtime(spawn(), end),
+        "chain" => on_runtime(chain(), end),
+        "idle" => on_runtime(idle(), end),
+        "blocking" => on_runtime(blocking(), end),
+        "pingpong" => on_runtime(pingpong(), end),
+        "mpmc" => on_runtime(mpmc(), end),
+        "sieve" => on_runtime(sieve(), end),
+        "select" => on_runtime(select(), end),
+        "exit" => on_runtime(exit(), end),
         other => super::usage(&format!("unknown workload {other:?}")),
     }
 }
