@@ -1,0 +1,527 @@
+//! `timeline.html`: a self-contained page with one inline SVG: a lane per
+//! thread (main, workers, blocking, other), polls coloured by spawn site,
+//! parked time hatched, a time axis and a legend. No scripts, no fonts, no
+//! network: tooltips are SVG `<title>`s.
+//!
+//! Big recordings stay small: on each lane, polls narrower than a pixel
+//! (more on crowded pages) are merged into one rect coloured by the site
+//! that was busiest in it, with an opacity for how busy the merged span
+//! was; every element is counted against a cap.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::analysis::{Analysis, SliceKind, Thread};
+use super::text::{count, duration, html};
+use crate::event::{Nanos, ThreadKind};
+
+/// Width of the time-scaled part, in pixels.
+const PLOT_W: f64 = 1400.0;
+/// Width of the lane labels on the left.
+const LABEL_W: f64 = 210.0;
+const RIGHT: f64 = 30.0;
+const WIDTH: f64 = LABEL_W + PLOT_W + RIGHT;
+/// Where the time axis sits.
+const AXIS_Y: f64 = 96.0;
+const LANE_GAP: f64 = 6.0;
+/// The most SVG elements the page may hold.
+const MAX_ELEMENTS: usize = 40_000;
+/// Elements kept back for the axis, labels and legend.
+const RESERVED: usize = 3_000;
+/// A merged run of narrow polls ends once it is this many `min_px` wide.
+const MAX_RUN_PX: f64 = 3.0;
+/// Legend rows for sites; the rest are summed into one row.
+const LEGEND_SITES: usize = 24;
+/// At most this many watchdog markers.
+const MAX_BLOCKED_MARKS: usize = 500;
+
+/// Distinct colours for the busiest spawn sites.
+const PALETTE: [&str; 20] = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#86bcb6", "#aec7e8", "#ffbb78",
+];
+/// Sites past the palette.
+const OTHER_COLOUR: &str = "#b5b5b5";
+/// Blocking calls that run as no goroutine.
+const BLOCKING_COLOUR: &str = "#7f7f7f";
+
+fn lane_height(kind: ThreadKind) -> f64 {
+    match kind {
+        ThreadKind::Main | ThreadKind::Worker => 30.0,
+        ThreadKind::Blocking | ThreadKind::Other => 18.0,
+    }
+}
+
+/// FNV-1a, for a colour that stays with a site from run to run.
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A colour per site (by index into `Analysis::sites`): the busiest sites
+/// get a palette colour picked by a hash of `file:line` (probing past
+/// colours already taken), the rest grey.
+fn site_colours(a: &Analysis) -> Vec<&'static str> {
+    let mut taken = [false; PALETTE.len()];
+    a.sites
+        .iter()
+        .enumerate()
+        .map(|(i, site)| {
+            if i >= PALETTE.len() {
+                return OTHER_COLOUR;
+            }
+            let mut slot = (fnv(&site.site) % PALETTE.len() as u64) as usize;
+            while taken[slot] {
+                slot = (slot + 1) % PALETTE.len();
+            }
+            taken[slot] = true;
+            PALETTE[slot]
+        })
+        .collect()
+}
+
+/// Tick spacing: 1, 2 or 5 times a power of ten, about `span / target`.
+fn tick_step(span: Nanos, target: u64) -> Nanos {
+    let raw = (span / target.max(1)).max(1);
+    let mut magnitude = 1u64;
+    while magnitude.saturating_mul(10) <= raw {
+        magnitude *= 10;
+    }
+    for m in [1, 2, 5, 10] {
+        if m * magnitude >= raw {
+            return m * magnitude;
+        }
+    }
+    10 * magnitude
+}
+
+/// A tick label in the unit that suits the step: `0`, `250 µs`, `1.5 ms`.
+fn tick_label(t: Nanos, step: Nanos) -> String {
+    if t == 0 {
+        return "0".to_string();
+    }
+    // The largest unit the step is at least a tenth of: 0.5 ms, not 500 µs.
+    let (unit, name) = match step.saturating_mul(10) {
+        s if s >= 1_000_000_000 => (1_000_000_000, "s"),
+        s if s >= 1_000_000 => (1_000_000, "ms"),
+        s if s >= 1_000 => (1_000, "µs"),
+        _ => (1, "ns"),
+    };
+    let mut decimals = 0;
+    let mut rest = step % unit;
+    let mut scale = unit;
+    while rest != 0 && decimals < 3 {
+        decimals += 1;
+        scale /= 10;
+        rest = step % scale.max(1);
+    }
+    format!("{:.*} {name}", decimals, t as f64 / unit as f64)
+}
+
+/// The SVG body, with its element count.
+struct Svg {
+    body: String,
+    elements: usize,
+    truncated: bool,
+}
+
+impl Svg {
+    /// Room for `n` more elements?
+    fn room(&mut self, n: usize) -> bool {
+        if self.elements + n > MAX_ELEMENTS {
+            self.truncated = true;
+            return false;
+        }
+        self.elements += n;
+        true
+    }
+
+    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, extra: &str, title: Option<&str>) {
+        if !self.room(1 + usize::from(title.is_some())) {
+            return;
+        }
+        let _ = write!(
+            self.body,
+            "<rect x=\"{x:.2}\" y=\"{y:.1}\" width=\"{w:.2}\" height=\"{h:.1}\" fill=\"{fill}\"{extra}"
+        );
+        match title {
+            Some(title) => {
+                let _ = write!(self.body, "><title>{}</title></rect>", html(title));
+            }
+            None => self.body.push_str("/>"),
+        }
+    }
+
+    fn text(&mut self, x: f64, y: f64, attrs: &str, text: &str) {
+        if !self.room(1) {
+            return;
+        }
+        let _ = write!(self.body, "<text x=\"{x:.1}\" y=\"{y:.1}\" {attrs}>{}</text>", html(text));
+    }
+}
+
+/// Narrow polls being merged into one rect.
+struct Run {
+    x0: f64,
+    x1: f64,
+    t0: Nanos,
+    t1: Nanos,
+    busy: Nanos,
+    polls: u64,
+    /// Busy time per colour key (site index, or `usize::MAX` for blocking
+    /// calls without a goroutine).
+    by_key: Vec<(usize, Nanos)>,
+}
+
+struct Lanes<'a> {
+    a: &'a Analysis,
+    colours: Vec<&'static str>,
+    span: Nanos,
+}
+
+impl Lanes<'_> {
+    fn x(&self, t: Nanos) -> f64 {
+        LABEL_W + t as f64 / self.span as f64 * PLOT_W
+    }
+
+    fn colour(&self, key: usize) -> &'static str {
+        self.colours.get(key).copied().unwrap_or(BLOCKING_COLOUR)
+    }
+
+    fn key(&self, what: SliceKind) -> usize {
+        match what.goroutine() {
+            Some(g) => self.a.goroutines[g].site,
+            None => usize::MAX,
+        }
+    }
+
+    fn flush(&self, svg: &mut Svg, run: Run, y: f64, h: f64, min_px: f64) {
+        let (key, _) = run.by_key.iter().copied().max_by_key(|&(k, busy)| (busy, std::cmp::Reverse(k))).unwrap_or((usize::MAX, 0));
+        let width = (run.x1 - run.x0).max(min_px);
+        let density = if run.t1 > run.t0 { run.busy as f64 / (run.t1 - run.t0) as f64 } else { 1.0 };
+        let opacity = density.clamp(0.35, 1.0);
+        let mostly = match key {
+            usize::MAX => "blocking calls".to_string(),
+            k => self.a.sites[k].site.clone(),
+        };
+        let title = format!(
+            "{} polls at +{} over {}, busy {}; mostly {}",
+            count(run.polls),
+            duration(run.t0),
+            duration(run.t1 - run.t0),
+            duration(run.busy),
+            mostly
+        );
+        let extra = if opacity < 1.0 { format!(" fill-opacity=\"{opacity:.2}\"") } else { String::new() };
+        svg.rect(run.x0, y, width, h, self.colour(key), &extra, Some(&title));
+    }
+
+    fn slice_title(&self, thread: &Thread, i: usize) -> String {
+        let s = thread.slices[i];
+        let timing = format!("+{} for {}", duration(s.start), duration(s.end - s.start));
+        match s.what {
+            SliceKind::Poll { goroutine, ready } => {
+                let g = &self.a.goroutines[goroutine];
+                let done = if ready { " (completed)" } else { "" };
+                format!("{} — spawned at {}\npoll {timing}{done}", g.label, self.a.sites[g.site].site)
+            }
+            SliceKind::Blocking { job, goroutine } => match goroutine {
+                Some(g) => {
+                    let g = &self.a.goroutines[g];
+                    format!(
+                        "blocking call {job} as {} — spawned at {}\n{timing}",
+                        g.label, self.a.sites[g.site].site
+                    )
+                }
+                None => format!("blocking call {job}\n{timing}"),
+            },
+        }
+    }
+
+    fn lane(&self, svg: &mut Svg, thread: &Thread, y: f64, h: f64, min_px: f64) {
+        // Parked time, merged where the gaps are under `min_px`.
+        let mut parked: Option<(f64, f64, Nanos)> = None;
+        let flush_parked = |svg: &mut Svg, (x0, x1, ns): (f64, f64, Nanos)| {
+            if x1 - x0 >= 0.5 {
+                let title = format!("parked {}", duration(ns));
+                svg.rect(x0, y, x1 - x0, h, "url(#parked)", "", Some(&title));
+            }
+        };
+        for &(from, to) in &thread.parked {
+            let (x0, x1) = (self.x(from), self.x(to));
+            parked = match parked {
+                Some((p0, p1, ns)) if x0 - p1 < min_px => Some((p0, x1, ns + (to - from))),
+                Some(p) => {
+                    flush_parked(svg, p);
+                    Some((x0, x1, to - from))
+                }
+                None => Some((x0, x1, to - from)),
+            };
+        }
+        if let Some(p) = parked {
+            flush_parked(svg, p);
+        }
+
+        // Polls and blocking calls.
+        let mut run: Option<Run> = None;
+        for (i, s) in thread.slices.iter().enumerate() {
+            let (x0, x1) = (self.x(s.start), self.x(s.end));
+            let key = self.key(s.what);
+            let dur = s.end - s.start;
+            if x1 - x0 >= min_px {
+                if let Some(r) = run.take() {
+                    self.flush(svg, r, y, h, min_px);
+                }
+                let title = self.slice_title(thread, i);
+                svg.rect(x0, y, x1 - x0, h, self.colour(key), "", Some(&title));
+                continue;
+            }
+            match &mut run {
+                Some(r) if x0 - r.x1 <= min_px && x1 - r.x0 <= MAX_RUN_PX * min_px => {
+                    r.x1 = r.x1.max(x1);
+                    r.t1 = r.t1.max(s.end);
+                    r.busy += dur;
+                    r.polls += 1;
+                    match r.by_key.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, busy)) => *busy += dur,
+                        None => r.by_key.push((key, dur)),
+                    }
+                }
+                _ => {
+                    if let Some(r) = run.take() {
+                        self.flush(svg, r, y, h, min_px);
+                    }
+                    run = Some(Run {
+                        x0,
+                        x1,
+                        t0: s.start,
+                        t1: s.end,
+                        busy: dur,
+                        polls: 1,
+                        by_key: vec![(key, dur)],
+                    });
+                }
+            }
+        }
+        if let Some(r) = run.take() {
+            self.flush(svg, r, y, h, min_px);
+        }
+    }
+}
+
+pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    let span = a.end.max(1);
+    let lanes = Lanes { a, colours: site_colours(a), span };
+    let mut svg = Svg { body: String::new(), elements: 0, truncated: false };
+
+    // Lanes.
+    let lanes_top = AXIS_Y + 8.0;
+    let mut y = lanes_top;
+    let mut lane_ys = Vec::with_capacity(a.threads.len());
+    for t in &a.threads {
+        let h = lane_height(t.kind);
+        lane_ys.push((y, h));
+        y += h + LANE_GAP;
+    }
+    let lanes_bottom = y - LANE_GAP;
+    let per_lane = (MAX_ELEMENTS - RESERVED) / a.threads.len().max(1);
+    let min_px = (5.0 * PLOT_W / per_lane.max(1) as f64).max(1.0);
+
+    // Lane backgrounds and labels.
+    for (t, &(y, h)) in a.threads.iter().zip(&lane_ys) {
+        svg.rect(LABEL_W, y, PLOT_W, h, "#ffffff", " stroke=\"#c8c8c8\" stroke-width=\"0.5\"", None);
+        let mut name = t.name.clone();
+        if name.chars().count() > 24 {
+            name = name.chars().take(23).collect::<String>() + "…";
+        }
+        let busy = t.busy + t.blocking;
+        let share = format!("{:.0}% busy", busy as f64 * 100.0 / span as f64);
+        if h >= 26.0 {
+            svg.text(8.0, y + 12.5, "font-size=\"12\" font-weight=\"bold\"", &name);
+            svg.text(8.0, y + 25.0, "font-size=\"10\" fill=\"#555\"", &format!("{} · {share}", t.kind_label()));
+        } else {
+            svg.text(8.0, y + h - 5.0, "font-size=\"10\"", &format!("{name} ({}) · {share}", t.kind_label()));
+        }
+    }
+
+    // Time axis and grid.
+    let step = tick_step(span, 10);
+    let mut tick = 0;
+    while tick <= span {
+        let x = lanes.x(tick);
+        let _ = svg.room(2);
+        let _ = write!(
+            svg.body,
+            "<line x1=\"{x:.2}\" y1=\"{:.1}\" x2=\"{x:.2}\" y2=\"{lanes_bottom:.1}\" stroke=\"#e0e0e0\" stroke-width=\"1\"/>",
+            AXIS_Y
+        );
+        let _ = write!(
+            svg.body,
+            "<text x=\"{x:.2}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333\">{}</text>",
+            AXIS_Y - 5.0,
+            html(&tick_label(tick, step))
+        );
+        tick += step;
+    }
+
+    // Slices.
+    for (t, &(y, h)) in a.threads.iter().zip(&lane_ys) {
+        lanes.lane(&mut svg, t, y, h, min_px);
+    }
+
+    // Watchdog marks above their lane.
+    let lane_of: HashMap<u32, (f64, f64)> = a.threads.iter().map(|t| t.tid).zip(lane_ys.iter().copied()).collect();
+    for b in a.blocked.iter().take(MAX_BLOCKED_MARKS) {
+        let Some(&(y, _)) = lane_of.get(&b.tid) else { continue };
+        if !svg.room(2) {
+            break;
+        }
+        let g = &a.goroutines[b.goroutine];
+        let title = format!(
+            "watchdog: {} held this worker for {} (at +{})",
+            g.label,
+            duration(b.blocked_for),
+            duration(b.ts)
+        );
+        let _ = write!(
+            svg.body,
+            "<path d=\"M{:.2},{:.1} l-4,-6 h8 z\" fill=\"#d00000\"><title>{}</title></path>",
+            lanes.x(b.ts),
+            y + 1.0,
+            html(&title)
+        );
+    }
+
+    // Legend.
+    let mut y = lanes_bottom + 34.0;
+    svg.text(LABEL_W, y, "font-size=\"13\" font-weight=\"bold\"", "Spawn sites (colour → file:line), busiest first");
+    y += 8.0;
+    let mut rest = (0u64, 0u64, 0u64, 0u64);
+    for (i, site) in a.sites.iter().enumerate() {
+        if i >= LEGEND_SITES {
+            rest = (rest.0 + 1, rest.1 + site.goroutines, rest.2 + site.polls, rest.3 + site.busy);
+            continue;
+        }
+        svg.rect(LABEL_W, y + 4.0, 14.0, 12.0, lanes.colours[i], "", None);
+        let line = format!(
+            "{}  —  {} goroutine{}, {} polls, busy {}",
+            site.site,
+            count(site.goroutines),
+            if site.goroutines == 1 { "" } else { "s" },
+            count(site.polls),
+            duration(site.busy)
+        );
+        svg.text(LABEL_W + 22.0, y + 14.5, "font-size=\"12\"", &line);
+        y += 18.0;
+    }
+    if rest.0 > 0 {
+        svg.rect(LABEL_W, y + 4.0, 14.0, 12.0, OTHER_COLOUR, "", None);
+        let line = format!(
+            "{} more sites  —  {} goroutines, {} polls, busy {}",
+            count(rest.0),
+            count(rest.1),
+            count(rest.2),
+            duration(rest.3)
+        );
+        svg.text(LABEL_W + 22.0, y + 14.5, "font-size=\"12\"", &line);
+        y += 18.0;
+    }
+    if a.sites.is_empty() {
+        svg.text(LABEL_W, y + 14.5, "font-size=\"12\" fill=\"#555\"", "(no goroutines recorded)");
+        y += 18.0;
+    }
+    y += 10.0;
+    let key_y = y;
+    svg.rect(LABEL_W, key_y + 4.0, 14.0, 12.0, "url(#parked)", " stroke=\"#999\" stroke-width=\"0.5\"", None);
+    svg.text(LABEL_W + 22.0, key_y + 14.5, "font-size=\"12\"", "parked (idle worker)");
+    svg.rect(LABEL_W + 190.0, key_y + 4.0, 14.0, 12.0, "#ffffff", " stroke=\"#999\" stroke-width=\"0.5\"", None);
+    svg.text(LABEL_W + 212.0, key_y + 14.5, "font-size=\"12\"", "awake, not polling");
+    svg.rect(LABEL_W + 370.0, key_y + 4.0, 14.0, 12.0, BLOCKING_COLOUR, "", None);
+    svg.text(LABEL_W + 392.0, key_y + 14.5, "font-size=\"12\"", "blocking call (no goroutine)");
+    let _ = svg.room(1);
+    let _ = write!(
+        svg.body,
+        "<path d=\"M{:.1},{:.1} l-4,-6 h8 z\" fill=\"#d00000\"/>",
+        LABEL_W + 610.0,
+        key_y + 13.0
+    );
+    svg.text(LABEL_W + 620.0, key_y + 14.5, "font-size=\"12\"", "watchdog: worker blocked");
+    y += 22.0;
+    let merged = format!(
+        "Polls narrower than {min_px:.0} px are merged into one rect in the colour of the site busiest in it, \
+         paler where the merged span was less busy. Hover for details."
+    );
+    svg.text(LABEL_W, y + 12.0, "font-size=\"11\" fill=\"#555\"", &merged);
+    y += 18.0;
+    if svg.truncated {
+        svg.text(LABEL_W, y + 12.0, "font-size=\"12\" fill=\"#b00000\"", "Too many elements: the picture is cut short. See trace.json.");
+        y += 18.0;
+    }
+    let height = y + 16.0;
+
+    // Header.
+    let workers = a.threads.iter().filter(|t| t.kind == ThreadKind::Worker).count();
+    let subtitle = format!(
+        "recorded span {} · {} threads ({} workers) · {} goroutines · {} polls · axis: time since the recording started",
+        duration(a.end),
+        a.threads.len(),
+        workers,
+        count(a.goroutines.len() as u64),
+        count(a.polls)
+    );
+
+    write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>goro timeline</title>\n\
+         <style>body{{margin:12px;background:#fff;color:#222;font-family:sans-serif}}\
+         svg{{display:block}}</style>\n</head>\n<body>\n"
+    )?;
+    write!(
+        out,
+        "<svg width=\"{WIDTH:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH:.0} {height:.0}\" \
+         font-family=\"sans-serif\" role=\"img\">\n<defs><pattern id=\"parked\" width=\"6\" height=\"6\" \
+         patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">\
+         <rect width=\"6\" height=\"6\" fill=\"#e4e4e4\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" \
+         stroke=\"#b0b0b0\" stroke-width=\"2.5\"/></pattern></defs>\n"
+    )?;
+    write!(
+        out,
+        "<text x=\"8\" y=\"26\" font-size=\"18\" font-weight=\"bold\">goro timeline</text>\n\
+         <text x=\"8\" y=\"48\" font-size=\"12\" fill=\"#444\">{}</text>\n",
+        html(&subtitle)
+    )?;
+    if a.dropped > 0 {
+        write!(
+            out,
+            "<text x=\"8\" y=\"68\" font-size=\"12\" font-weight=\"bold\" fill=\"#b00000\">\
+             Warning: {} events were dropped (ring buffers full); early activity is missing.</text>\n",
+            count(a.dropped)
+        )?;
+    }
+    if a.threads.is_empty() {
+        write!(out, "<text x=\"{LABEL_W}\" y=\"{:.0}\" font-size=\"13\" fill=\"#555\">Nothing was recorded.</text>\n", AXIS_Y + 20.0)?;
+    }
+    out.write_all(svg.body.as_bytes())?;
+    out.write_all(b"\n</svg>\n</body>\n</html>\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round() {
+        assert_eq!(tick_step(1_000_000, 10), 100_000);
+        assert_eq!(tick_step(2_300_000, 10), 500_000);
+        assert_eq!(tick_step(1_500_000, 10), 200_000);
+        assert_eq!(tick_step(7, 10), 1);
+        assert_eq!(tick_label(0, 100), "0");
+        assert_eq!(tick_label(500_000, 500_000), "0.5 ms");
+        assert_eq!(tick_label(2_000_000, 500_000), "2.0 ms");
+        assert_eq!(tick_label(150_000, 50_000), "150 µs");
+        assert_eq!(tick_label(1_500_000, 1_500_000), "1.5 ms");
+        assert_eq!(tick_label(3_000_000_000, 1_000_000_000), "3 s");
+    }
+}
