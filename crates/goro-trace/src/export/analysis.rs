@@ -255,7 +255,8 @@ impl<'t> Builder<'t> {
         }
         // A thread missing from `Trace::threads`: show it as an unnamed
         // other thread rather than lose its events.
-        self.threads.push(Thread::new(tid, format!("thread {tid}"), ThreadKind::Other));
+        self.threads
+            .push(Thread::new(tid, format!("thread {tid}"), ThreadKind::Other));
         self.thread_index.insert(tid, self.threads.len() - 1);
         self.threads.len() - 1
     }
@@ -354,7 +355,9 @@ impl<'t> Builder<'t> {
 
     fn event(&mut self, event: &Event) {
         match *event {
-            Event::Spawn { ts, tid, goroutine, .. } => {
+            Event::Spawn {
+                ts, tid, goroutine, ..
+            } => {
                 self.thread(tid);
                 let g = self.goroutine(goroutine, ts, tid);
                 let g = &mut self.goroutines[g];
@@ -368,10 +371,24 @@ impl<'t> Builder<'t> {
                     });
                 }
             }
-            Event::Poll { start, end, tid, goroutine, ready } => {
+            Event::Poll {
+                start,
+                end,
+                tid,
+                goroutine,
+                ready,
+            } => {
                 let t = self.thread(tid);
                 let g = self.goroutine(goroutine, start, tid);
-                let i = self.push_slice(t, start, end, SliceKind::Poll { goroutine: g, ready });
+                let i = self.push_slice(
+                    t,
+                    start,
+                    end,
+                    SliceKind::Poll {
+                        goroutine: g,
+                        ready,
+                    },
+                );
                 let slice = self.threads[t].slices[i];
                 let dur = slice.end - slice.start;
                 self.run(g, t, i);
@@ -387,7 +404,9 @@ impl<'t> Builder<'t> {
                 }
                 self.polls += 1;
             }
-            Event::Wake { ts, tid, target, .. } => {
+            Event::Wake {
+                ts, tid, target, ..
+            } => {
                 self.thread(tid);
                 let g = self.goroutine(target, ts, tid);
                 let g = &mut self.goroutines[g];
@@ -411,7 +430,13 @@ impl<'t> Builder<'t> {
                 self.thread(tid);
                 self.submits.insert(job, (tid, ts));
             }
-            Event::BlockingRun { start, end, tid, job, goroutine } => {
+            Event::BlockingRun {
+                start,
+                end,
+                tid,
+                job,
+                goroutine,
+            } => {
                 let t = self.thread(tid);
                 let g = goroutine.map(|g| self.goroutine(g, start, tid));
                 let i = self.push_slice(t, start, end, SliceKind::Blocking { job, goroutine: g });
@@ -425,7 +450,10 @@ impl<'t> Builder<'t> {
                     let never_polled = self.goroutines[g].polls == 0;
                     let spawned = matches!(
                         self.goroutines[g].runnable,
-                        Some(Runnable { kind: FlowKind::Spawn, .. })
+                        Some(Runnable {
+                            kind: FlowKind::Spawn,
+                            ..
+                        })
                     );
                     if never_polled && spawned {
                         self.run(g, t, i);
@@ -459,7 +487,12 @@ impl<'t> Builder<'t> {
                 };
                 thread.close_park(since, ts);
             }
-            Event::End { ts, tid, goroutine, outcome } => {
+            Event::End {
+                ts,
+                tid,
+                goroutine,
+                outcome,
+            } => {
                 self.thread(tid);
                 let g = self.goroutine(goroutine, ts, tid);
                 let g = &mut self.goroutines[g];
@@ -470,10 +503,20 @@ impl<'t> Builder<'t> {
                     g.scheduled += ts.saturating_sub(r.since);
                 }
             }
-            Event::Blocked { ts, tid, goroutine, blocked_for } => {
+            Event::Blocked {
+                ts,
+                tid,
+                goroutine,
+                blocked_for,
+            } => {
                 self.thread(tid);
                 let g = self.goroutine(goroutine, ts, tid);
-                self.blocked.push(Blocked { ts, tid, goroutine: g, blocked_for });
+                self.blocked.push(Blocked {
+                    ts,
+                    tid,
+                    goroutine: g,
+                    blocked_for,
+                });
             }
         }
     }
@@ -544,7 +587,8 @@ impl Analysis {
         };
         for info in &trace.threads {
             if !b.thread_index.contains_key(&info.tid) {
-                b.threads.push(Thread::new(info.tid, info.name.clone(), info.kind));
+                b.threads
+                    .push(Thread::new(info.tid, info.name.clone(), info.kind));
                 b.thread_index.insert(info.tid, b.threads.len() - 1);
             }
         }
@@ -635,7 +679,10 @@ impl Analysis {
             site_remap[old] = new;
         }
         let mut slots: Vec<Option<Site>> = sites.into_iter().map(Some).collect();
-        let sites: Vec<Site> = order.iter().map(|&old| slots[old].take().unwrap()).collect();
+        let sites: Vec<Site> = order
+            .iter()
+            .map(|&old| slots[old].take().unwrap())
+            .collect();
         for g in &mut b.goroutines {
             g.site = site_remap[g.site];
         }

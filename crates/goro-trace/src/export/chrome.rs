@@ -5,7 +5,9 @@
 //! blocking run and parked interval (`idle`); an async track per goroutine
 //! (`b`/`e`, category `goroutine`, id = goroutine id) spanning its
 //! lifetime; `s`/`f` flow arrows from spawn, wake and blocking submit to
-//! the slice that followed; watchdog reports as thread instants.
+//! the slice that followed; watchdog reports as process-scoped instants
+//! (on the process track: on a thread track an instant inside a poll would
+//! capture the flows that start later in that poll).
 //!
 //! Perfetto binds a flow's `s` (and an `f` with `"bp":"e"`) to the slice
 //! open on that thread's track when it reads the event. So every flow end
@@ -65,7 +67,12 @@ enum Body {
     /// `tracks[track].slices[slice]`.
     Slice { track: usize, slice: usize },
     /// Flow `id` starts (`s`) or ends (`f`) on `track`.
-    Flow { id: u64, kind: FlowKind, track: usize, start: bool },
+    Flow {
+        id: u64,
+        kind: FlowKind,
+        track: usize,
+        start: bool,
+    },
     /// Goroutine `goroutines[g]`'s lifetime begins or ends.
     Lifetime { goroutine: usize, begin: bool },
     /// `blocked[i]`.
@@ -108,8 +115,12 @@ fn thread_sort_index(thread: &Thread) -> u64 {
 }
 
 pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
-    let track_of: HashMap<Tid, usize> =
-        a.threads.iter().enumerate().map(|(i, t)| (t.tid, i)).collect();
+    let track_of: HashMap<Tid, usize> = a
+        .threads
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.tid, i))
+        .collect();
 
     // Bind each flow's source: to the slice enclosing it, or to a marker.
     let mut markers: Vec<Vec<(Nanos, FlowKind)>> = vec![Vec::new(); a.threads.len()];
@@ -135,7 +146,11 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             .slices
             .iter()
             .enumerate()
-            .map(|(i, s)| OutSlice { start: s.start, end: s.end, kind: OutKind::Solid(i) })
+            .map(|(i, s)| OutSlice {
+                start: s.start,
+                end: s.end,
+                kind: OutKind::Solid(i),
+            })
             .chain(markers.iter().map(|&(ts, kind)| OutSlice {
                 start: ts,
                 end: ts,
@@ -152,16 +167,27 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
                     break;
                 }
                 if o.start > cur {
-                    slices.push(OutSlice { start: cur, end: o.start, kind: OutKind::Idle });
+                    slices.push(OutSlice {
+                        start: cur,
+                        end: o.start,
+                        kind: OutKind::Idle,
+                    });
                 }
                 cur = cur.max(o.end);
             }
             if cur < to {
-                slices.push(OutSlice { start: cur, end: to, kind: OutKind::Idle });
+                slices.push(OutSlice {
+                    start: cur,
+                    end: to,
+                    kind: OutKind::Idle,
+                });
             }
         }
         slices.sort_by_key(|s| (s.start, s.end));
-        tracks.push(Track { slices, first_seq: seq });
+        tracks.push(Track {
+            slices,
+            first_seq: seq,
+        });
         seq += tracks.last().map_or(0, |t| t.slices.len() as u64);
     }
 
@@ -181,7 +207,12 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     for (t, track) in tracks.iter().enumerate() {
         for (i, s) in track.slices.iter().enumerate() {
             let seq = track.first_seq + i as u64;
-            recs.push(Rec { ts: s.start, class: 0, seq, body: Body::Slice { track: t, slice: i } });
+            recs.push(Rec {
+                ts: s.start,
+                class: 0,
+                seq,
+                body: Body::Slice { track: t, slice: i },
+            });
         }
     }
     for (n, (flow, &(from_track, solid))) in a.flows.iter().zip(&sources).enumerate() {
@@ -190,7 +221,9 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         let from = match solid {
             Some(j) => solid_at[from_track][j],
             None => {
-                let at = track.slices.partition_point(|s| (s.start, s.end) < (flow.from_ts, flow.from_ts));
+                let at = track
+                    .slices
+                    .partition_point(|s| (s.start, s.end) < (flow.from_ts, flow.from_ts));
                 debug_assert!(matches!(track.slices[at].kind, OutKind::Marker(_)));
                 at
             }
@@ -201,7 +234,12 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             ts: from_ts,
             class: 1,
             seq: track.first_seq + from as u64,
-            body: Body::Flow { id, kind: flow.kind, track: from_track, start: true },
+            body: Body::Flow {
+                id,
+                kind: flow.kind,
+                track: from_track,
+                start: true,
+            },
         });
         let to = solid_at[flow.to_thread][flow.to_slice];
         let target = &tracks[flow.to_thread];
@@ -210,7 +248,12 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             ts: bind_ts(s.start, s.end, s.start.max(from_ts + 1)),
             class: 2,
             seq: target.first_seq + to as u64,
-            body: Body::Flow { id, kind: flow.kind, track: flow.to_thread, start: false },
+            body: Body::Flow {
+                id,
+                kind: flow.kind,
+                track: flow.to_thread,
+                start: false,
+            },
         });
     }
     for (i, g) in a.goroutines.iter().enumerate() {
@@ -219,24 +262,40 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             ts: g.start,
             class: 3,
             seq,
-            body: Body::Lifetime { goroutine: i, begin: true },
+            body: Body::Lifetime {
+                goroutine: i,
+                begin: true,
+            },
         });
         recs.push(Rec {
             ts: g.end,
             class: 3,
             seq: seq + 1,
-            body: Body::Lifetime { goroutine: i, begin: false },
+            body: Body::Lifetime {
+                goroutine: i,
+                begin: false,
+            },
         });
     }
     for (i, b) in a.blocked.iter().enumerate() {
         let seq = seq + 2 * a.goroutines.len() as u64 + i as u64;
-        recs.push(Rec { ts: b.ts, class: 3, seq, body: Body::Blocked(i) });
+        recs.push(Rec {
+            ts: b.ts,
+            class: 3,
+            seq,
+            body: Body::Blocked(i),
+        });
     }
     recs.sort_unstable_by_key(|r| (r.ts, r.seq, r.class));
 
     let mut w = Writer { out, first: true };
-    w.out.write_all(b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"goro-trace\"")?;
-    write!(w.out, ",\"dropped_events\":{}}},\"traceEvents\":[", a.dropped)?;
+    w.out
+        .write_all(b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"goro-trace\"")?;
+    write!(
+        w.out,
+        ",\"dropped_events\":{}}},\"traceEvents\":[",
+        a.dropped
+    )?;
     w.metadata(a)?;
     for rec in &recs {
         w.record(a, &tracks, rec)?;
@@ -254,7 +313,10 @@ impl Writer<'_> {
     fn open(&mut self, ph: &str, tid: u32) -> io::Result<()> {
         let sep = if self.first { "\n" } else { ",\n" };
         self.first = false;
-        write!(self.out, "{sep}{{\"ph\":\"{ph}\",\"pid\":{PID},\"tid\":{tid}")
+        write!(
+            self.out,
+            "{sep}{{\"ph\":\"{ph}\",\"pid\":{PID},\"tid\":{tid}"
+        )
     }
 
     fn ts(&mut self, key: &str, ns: Nanos) -> io::Result<()> {
@@ -270,10 +332,12 @@ impl Writer<'_> {
     fn metadata(&mut self, a: &Analysis) -> io::Result<()> {
         let first_tid = a.threads.first().map_or(0, |t| t.tid);
         self.open("M", first_tid)?;
-        self.out.write_all(b",\"name\":\"process_name\",\"args\":{\"name\":\"goro\"}}")?;
+        self.out
+            .write_all(b",\"name\":\"process_name\",\"args\":{\"name\":\"goro\"}}")?;
         for thread in &a.threads {
             self.open("M", thread.tid)?;
-            self.out.write_all(b",\"name\":\"thread_name\",\"args\":{")?;
+            self.out
+                .write_all(b",\"name\":\"thread_name\",\"args\":{")?;
             write!(self.out, "\"name\":")?;
             write_json_str(self.out, &thread.label())?;
             self.out.write_all(b"}}")?;
@@ -309,7 +373,11 @@ impl Writer<'_> {
         let g = &a.goroutines[g];
         match &g.name {
             Some(_) => g.label.clone(),
-            None => format!("{} #{}", super::text::short_site(&a.sites[g.site].site), g.id),
+            None => format!(
+                "{} #{}",
+                super::text::short_site(&a.sites[g.site].site),
+                g.id
+            ),
         }
     }
 
@@ -352,10 +420,19 @@ impl Writer<'_> {
                 }
                 self.out.write_all(b"}")
             }
-            Body::Flow { id, kind, track, start } => {
+            Body::Flow {
+                id,
+                kind,
+                track,
+                start,
+            } => {
                 self.open(if start { "s" } else { "f" }, a.threads[track].tid)?;
                 self.ts("ts", rec.ts)?;
-                write!(self.out, ",\"cat\":\"flow\",\"name\":\"{}\",\"id\":{id}", kind.name())?;
+                write!(
+                    self.out,
+                    ",\"cat\":\"flow\",\"name\":\"{}\",\"id\":{id}",
+                    kind.name()
+                )?;
                 if !start {
                     self.out.write_all(b",\"bp\":\"e\"")?;
                 }
@@ -387,11 +464,26 @@ impl Writer<'_> {
             }
             Body::Blocked(i) => {
                 let b = &a.blocked[i];
+                // Process-scoped: a thread-scoped instant inside a poll
+                // would become the slice later flow starts in that poll
+                // bind to.
                 self.open("i", b.tid)?;
                 self.ts("ts", b.ts)?;
-                self.out.write_all(b",\"s\":\"t\",\"cat\":\"watchdog\",\"name\":\"blocked\",\"args\":{")?;
+                let thread = a
+                    .threads
+                    .iter()
+                    .find(|t| t.tid == b.tid)
+                    .map(|t| t.kind_label());
+                let name = format!("blocked: {}", thread.unwrap_or_default());
+                self.out.write_all(b",\"s\":\"p\",\"cat\":\"watchdog\"")?;
+                self.str("name", &name)?;
+                self.out.write_all(b",\"args\":{")?;
                 self.goroutine_args(a, b.goroutine)?;
-                write!(self.out, ",\"blocked_for_ns\":{}}}}}", b.blocked_for)
+                write!(
+                    self.out,
+                    ",\"worker_tid\":{},\"blocked_for_ns\":{}}}}}",
+                    b.tid, b.blocked_for
+                )
             }
         }
     }

@@ -44,6 +44,8 @@ const PALETTE: [&str; 20] = [
 ];
 /// Sites past the palette.
 const OTHER_COLOUR: &str = "#b5b5b5";
+/// The outline of a poll drawn on its own.
+const OUTLINE: &str = " stroke=\"#000000\" stroke-opacity=\"0.45\" stroke-width=\"0.6\"";
 /// Blocking calls that run as no goroutine.
 const BLOCKING_COLOUR: &str = "#7f7f7f";
 
@@ -56,7 +58,9 @@ fn lane_height(kind: ThreadKind) -> f64 {
 
 /// FNV-1a, for a colour that stays with a site from run to run.
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A colour per site (by index into `Analysis::sites`): the busiest sites
@@ -137,7 +141,14 @@ impl Svg {
         true
     }
 
-    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, extra: &str, title: Option<&str>) {
+    /// A rect at `(x, y, width, height)`.
+    fn rect(
+        &mut self,
+        (x, y, w, h): (f64, f64, f64, f64),
+        fill: &str,
+        extra: &str,
+        title: Option<&str>,
+    ) {
         if !self.room(1 + usize::from(title.is_some())) {
             return;
         }
@@ -157,7 +168,11 @@ impl Svg {
         if !self.room(1) {
             return;
         }
-        let _ = write!(self.body, "<text x=\"{x:.1}\" y=\"{y:.1}\" {attrs}>{}</text>", html(text));
+        let _ = write!(
+            self.body,
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" {attrs}>{}</text>",
+            html(text)
+        );
     }
 }
 
@@ -197,9 +212,18 @@ impl Lanes<'_> {
     }
 
     fn flush(&self, svg: &mut Svg, run: Run, y: f64, h: f64, min_px: f64) {
-        let (key, _) = run.by_key.iter().copied().max_by_key(|&(k, busy)| (busy, std::cmp::Reverse(k))).unwrap_or((usize::MAX, 0));
+        let (key, _) = run
+            .by_key
+            .iter()
+            .copied()
+            .max_by_key(|&(k, busy)| (busy, std::cmp::Reverse(k)))
+            .unwrap_or((usize::MAX, 0));
         let width = (run.x1 - run.x0).max(min_px);
-        let density = if run.t1 > run.t0 { run.busy as f64 / (run.t1 - run.t0) as f64 } else { 1.0 };
+        let density = if run.t1 > run.t0 {
+            run.busy as f64 / (run.t1 - run.t0) as f64
+        } else {
+            1.0
+        };
         let opacity = density.clamp(0.35, 1.0);
         let mostly = match key {
             usize::MAX => "blocking calls".to_string(),
@@ -213,8 +237,17 @@ impl Lanes<'_> {
             duration(run.busy),
             mostly
         );
-        let extra = if opacity < 1.0 { format!(" fill-opacity=\"{opacity:.2}\"") } else { String::new() };
-        svg.rect(run.x0, y, width, h, self.colour(key), &extra, Some(&title));
+        let extra = if opacity < 1.0 {
+            format!(" fill-opacity=\"{opacity:.2}\"")
+        } else {
+            String::new()
+        };
+        svg.rect(
+            (run.x0, y, width, h),
+            self.colour(key),
+            &extra,
+            Some(&title),
+        );
     }
 
     fn slice_title(&self, thread: &Thread, i: usize) -> String {
@@ -224,7 +257,10 @@ impl Lanes<'_> {
             SliceKind::Poll { goroutine, ready } => {
                 let g = &self.a.goroutines[goroutine];
                 let done = if ready { " (completed)" } else { "" };
-                format!("{} — spawned at {}\npoll {timing}{done}", g.label, self.a.sites[g.site].site)
+                format!(
+                    "{} — spawned at {}\npoll {timing}{done}",
+                    g.label, self.a.sites[g.site].site
+                )
             }
             SliceKind::Blocking { job, goroutine } => match goroutine {
                 Some(g) => {
@@ -245,7 +281,7 @@ impl Lanes<'_> {
         let flush_parked = |svg: &mut Svg, (x0, x1, ns): (f64, f64, Nanos)| {
             if x1 - x0 >= 0.5 {
                 let title = format!("parked {}", duration(ns));
-                svg.rect(x0, y, x1 - x0, h, "url(#parked)", "", Some(&title));
+                svg.rect((x0, y, x1 - x0, h), "url(#parked)", "", Some(&title));
             }
         };
         for &(from, to) in &thread.parked {
@@ -274,7 +310,9 @@ impl Lanes<'_> {
                     self.flush(svg, r, y, h, min_px);
                 }
                 let title = self.slice_title(thread, i);
-                svg.rect(x0, y, x1 - x0, h, self.colour(key), "", Some(&title));
+                // Outlined where wide enough for the outline to show.
+                let outline = if x1 - x0 >= 3.0 { OUTLINE } else { "" };
+                svg.rect((x0, y, x1 - x0, h), self.colour(key), outline, Some(&title));
                 continue;
             }
             match &mut run {
@@ -312,8 +350,16 @@ impl Lanes<'_> {
 
 pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     let span = a.end.max(1);
-    let lanes = Lanes { a, colours: site_colours(a), span };
-    let mut svg = Svg { body: String::new(), elements: 0, truncated: false };
+    let lanes = Lanes {
+        a,
+        colours: site_colours(a),
+        span,
+    };
+    let mut svg = Svg {
+        body: String::new(),
+        elements: 0,
+        truncated: false,
+    };
 
     // Lanes.
     let lanes_top = AXIS_Y + 8.0;
@@ -330,7 +376,12 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
 
     // Lane backgrounds and labels.
     for (t, &(y, h)) in a.threads.iter().zip(&lane_ys) {
-        svg.rect(LABEL_W, y, PLOT_W, h, "#ffffff", " stroke=\"#c8c8c8\" stroke-width=\"0.5\"", None);
+        svg.rect(
+            (LABEL_W, y, PLOT_W, h),
+            "#ffffff",
+            " stroke=\"#c8c8c8\" stroke-width=\"0.5\"",
+            None,
+        );
         let mut name = t.name.clone();
         if name.chars().count() > 24 {
             name = name.chars().take(23).collect::<String>() + "…";
@@ -338,10 +389,25 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         let busy = t.busy + t.blocking;
         let share = format!("{:.0}% busy", busy as f64 * 100.0 / span as f64);
         if h >= 26.0 {
-            svg.text(8.0, y + 12.5, "font-size=\"12\" font-weight=\"bold\"", &name);
-            svg.text(8.0, y + 25.0, "font-size=\"10\" fill=\"#555\"", &format!("{} · {share}", t.kind_label()));
+            svg.text(
+                8.0,
+                y + 12.5,
+                "font-size=\"12\" font-weight=\"bold\"",
+                &name,
+            );
+            svg.text(
+                8.0,
+                y + 25.0,
+                "font-size=\"10\" fill=\"#555\"",
+                &format!("{} · {share}", t.kind_label()),
+            );
         } else {
-            svg.text(8.0, y + h - 5.0, "font-size=\"10\"", &format!("{name} ({}) · {share}", t.kind_label()));
+            svg.text(
+                8.0,
+                y + h - 5.0,
+                "font-size=\"10\"",
+                &format!("{name} ({}) · {share}", t.kind_label()),
+            );
         }
     }
 
@@ -371,9 +437,16 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     }
 
     // Watchdog marks above their lane.
-    let lane_of: HashMap<u32, (f64, f64)> = a.threads.iter().map(|t| t.tid).zip(lane_ys.iter().copied()).collect();
+    let lane_of: HashMap<u32, (f64, f64)> = a
+        .threads
+        .iter()
+        .map(|t| t.tid)
+        .zip(lane_ys.iter().copied())
+        .collect();
     for b in a.blocked.iter().take(MAX_BLOCKED_MARKS) {
-        let Some(&(y, _)) = lane_of.get(&b.tid) else { continue };
+        let Some(&(y, _)) = lane_of.get(&b.tid) else {
+            continue;
+        };
         if !svg.room(2) {
             break;
         }
@@ -386,24 +459,35 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         );
         let _ = write!(
             svg.body,
-            "<path d=\"M{:.2},{:.1} l-4,-6 h8 z\" fill=\"#d00000\"><title>{}</title></path>",
+            "<path d=\"M{:.2},{:.1} l-6,-9 h12 z\" fill=\"#d00000\" stroke=\"#ffffff\" stroke-width=\"1\">\
+             <title>{}</title></path>",
             lanes.x(b.ts),
-            y + 1.0,
+            y + 9.0,
             html(&title)
         );
     }
 
     // Legend.
     let mut y = lanes_bottom + 34.0;
-    svg.text(LABEL_W, y, "font-size=\"13\" font-weight=\"bold\"", "Spawn sites (colour → file:line), busiest first");
+    svg.text(
+        LABEL_W,
+        y,
+        "font-size=\"13\" font-weight=\"bold\"",
+        "Spawn sites (colour → file:line), busiest first",
+    );
     y += 8.0;
     let mut rest = (0u64, 0u64, 0u64, 0u64);
     for (i, site) in a.sites.iter().enumerate() {
         if i >= LEGEND_SITES {
-            rest = (rest.0 + 1, rest.1 + site.goroutines, rest.2 + site.polls, rest.3 + site.busy);
+            rest = (
+                rest.0 + 1,
+                rest.1 + site.goroutines,
+                rest.2 + site.polls,
+                rest.3 + site.busy,
+            );
             continue;
         }
-        svg.rect(LABEL_W, y + 4.0, 14.0, 12.0, lanes.colours[i], "", None);
+        svg.rect((LABEL_W, y + 4.0, 14.0, 12.0), lanes.colours[i], "", None);
         let line = format!(
             "{}  —  {} goroutine{}, {} polls, busy {}",
             site.site,
@@ -416,7 +500,7 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         y += 18.0;
     }
     if rest.0 > 0 {
-        svg.rect(LABEL_W, y + 4.0, 14.0, 12.0, OTHER_COLOUR, "", None);
+        svg.rect((LABEL_W, y + 4.0, 14.0, 12.0), OTHER_COLOUR, "", None);
         let line = format!(
             "{} more sites  —  {} goroutines, {} polls, busy {}",
             count(rest.0),
@@ -428,25 +512,65 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         y += 18.0;
     }
     if a.sites.is_empty() {
-        svg.text(LABEL_W, y + 14.5, "font-size=\"12\" fill=\"#555\"", "(no goroutines recorded)");
+        svg.text(
+            LABEL_W,
+            y + 14.5,
+            "font-size=\"12\" fill=\"#555\"",
+            "(no goroutines recorded)",
+        );
         y += 18.0;
     }
     y += 10.0;
     let key_y = y;
-    svg.rect(LABEL_W, key_y + 4.0, 14.0, 12.0, "url(#parked)", " stroke=\"#999\" stroke-width=\"0.5\"", None);
-    svg.text(LABEL_W + 22.0, key_y + 14.5, "font-size=\"12\"", "parked (idle worker)");
-    svg.rect(LABEL_W + 190.0, key_y + 4.0, 14.0, 12.0, "#ffffff", " stroke=\"#999\" stroke-width=\"0.5\"", None);
-    svg.text(LABEL_W + 212.0, key_y + 14.5, "font-size=\"12\"", "awake, not polling");
-    svg.rect(LABEL_W + 370.0, key_y + 4.0, 14.0, 12.0, BLOCKING_COLOUR, "", None);
-    svg.text(LABEL_W + 392.0, key_y + 14.5, "font-size=\"12\"", "blocking call (no goroutine)");
+    svg.rect(
+        (LABEL_W, key_y + 4.0, 14.0, 12.0),
+        "url(#parked)",
+        " stroke=\"#999\" stroke-width=\"0.5\"",
+        None,
+    );
+    svg.text(
+        LABEL_W + 22.0,
+        key_y + 14.5,
+        "font-size=\"12\"",
+        "parked (idle worker)",
+    );
+    svg.rect(
+        (LABEL_W + 190.0, key_y + 4.0, 14.0, 12.0),
+        "#ffffff",
+        " stroke=\"#999\" stroke-width=\"0.5\"",
+        None,
+    );
+    svg.text(
+        LABEL_W + 212.0,
+        key_y + 14.5,
+        "font-size=\"12\"",
+        "awake, not polling",
+    );
+    svg.rect(
+        (LABEL_W + 370.0, key_y + 4.0, 14.0, 12.0),
+        BLOCKING_COLOUR,
+        "",
+        None,
+    );
+    svg.text(
+        LABEL_W + 392.0,
+        key_y + 14.5,
+        "font-size=\"12\"",
+        "blocking call (no goroutine)",
+    );
     let _ = svg.room(1);
     let _ = write!(
         svg.body,
-        "<path d=\"M{:.1},{:.1} l-4,-6 h8 z\" fill=\"#d00000\"/>",
-        LABEL_W + 610.0,
-        key_y + 13.0
+        "<path d=\"M{:.1},{:.1} l-6,-9 h12 z\" fill=\"#d00000\"/>",
+        LABEL_W + 608.0,
+        key_y + 14.0
     );
-    svg.text(LABEL_W + 620.0, key_y + 14.5, "font-size=\"12\"", "watchdog: worker blocked");
+    svg.text(
+        LABEL_W + 620.0,
+        key_y + 14.5,
+        "font-size=\"12\"",
+        "watchdog: worker blocked",
+    );
     y += 22.0;
     let merged = format!(
         "Polls narrower than {min_px:.0} px are merged into one rect in the colour of the site busiest in it, \
@@ -455,13 +579,22 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     svg.text(LABEL_W, y + 12.0, "font-size=\"11\" fill=\"#555\"", &merged);
     y += 18.0;
     if svg.truncated {
-        svg.text(LABEL_W, y + 12.0, "font-size=\"12\" fill=\"#b00000\"", "Too many elements: the picture is cut short. See trace.json.");
+        svg.text(
+            LABEL_W,
+            y + 12.0,
+            "font-size=\"12\" fill=\"#b00000\"",
+            "Too many elements: the picture is cut short. See trace.json.",
+        );
         y += 18.0;
     }
     let height = y + 16.0;
 
     // Header.
-    let workers = a.threads.iter().filter(|t| t.kind == ThreadKind::Worker).count();
+    let workers = a
+        .threads
+        .iter()
+        .filter(|t| t.kind == ThreadKind::Worker)
+        .count();
     let subtitle = format!(
         "recorded span {} · {} threads ({} workers) · {} goroutines · {} polls · axis: time since the recording started",
         duration(a.end),
@@ -493,15 +626,19 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         html(&subtitle)
     )?;
     if a.dropped > 0 {
-        write!(
+        writeln!(
             out,
             "<text x=\"8\" y=\"68\" font-size=\"12\" font-weight=\"bold\" fill=\"#b00000\">\
-             Warning: {} events were dropped (ring buffers full); early activity is missing.</text>\n",
+             Warning: {} events were dropped (ring buffers full); early activity is missing.</text>",
             count(a.dropped)
         )?;
     }
     if a.threads.is_empty() {
-        write!(out, "<text x=\"{LABEL_W}\" y=\"{:.0}\" font-size=\"13\" fill=\"#555\">Nothing was recorded.</text>\n", AXIS_Y + 20.0)?;
+        writeln!(
+            out,
+            "<text x=\"{LABEL_W}\" y=\"{:.0}\" font-size=\"13\" fill=\"#555\">Nothing was recorded.</text>",
+            AXIS_Y + 20.0
+        )?;
     }
     out.write_all(svg.body.as_bytes())?;
     out.write_all(b"\n</svg>\n</body>\n</html>\n")

@@ -59,8 +59,8 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Goroutines by spawn location, busiest first")?;
     writeln!(
         out,
-        "  busy = sum of poll durations; scheduled = runnable but waiting for a thread (spawn -> \
-         first poll, wake -> next poll);"
+        "  busy = sum of poll durations; scheduled = runnable but waiting for a thread (from spawn \
+         to first poll, from wake to next poll);"
     )?;
     writeln!(
         out,
@@ -116,7 +116,11 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             _ if t.parked_total > 0 => duration(t.parked_total),
             _ => "-".to_string(),
         };
-        let parked_share = if parked == "-" { String::new() } else { percent(t.parked_total, a.end) };
+        let parked_share = if parked == "-" {
+            String::new()
+        } else {
+            percent(t.parked_total, a.end)
+        };
         writeln!(
             out,
             "  {:<32} {:>9} {:>10} {:>7} {:>10} {:>7}",
@@ -140,7 +144,9 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     // Longest first; earlier first among equals.
-    let key = |&(dur, ti, si): &(u64, usize, usize)| (std::cmp::Reverse(dur), a.threads[ti].slices[si].start, ti);
+    let key = |&(dur, ti, si): &(u64, usize, usize)| {
+        (std::cmp::Reverse(dur), a.threads[ti].slices[si].start, ti)
+    };
     if longest.len() > LONGEST {
         longest.select_nth_unstable_by_key(LONGEST, key);
         longest.truncate(LONGEST);
@@ -149,7 +155,9 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     for (rank, &(dur, ti, si)) in longest.iter().enumerate() {
         let t = &a.threads[ti];
         let s = t.slices[si];
-        let Some(g) = s.what.goroutine() else { continue };
+        let Some(g) = s.what.goroutine() else {
+            continue;
+        };
         let g = &a.goroutines[g];
         writeln!(
             out,
@@ -167,7 +175,11 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
 
-    writeln!(out, "Watchdog: {} blocked-worker reports", count(a.blocked.len() as u64))?;
+    writeln!(
+        out,
+        "Watchdog: {} blocked-worker reports",
+        count(a.blocked.len() as u64)
+    )?;
     for b in a.blocked.iter().take(LONGEST) {
         let g = &a.goroutines[b.goroutine];
         writeln!(
@@ -181,7 +193,11 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     if a.blocked.len() > LONGEST {
-        writeln!(out, "  ... and {} more", count((a.blocked.len() - LONGEST) as u64))?;
+        writeln!(
+            out,
+            "  ... and {} more",
+            count((a.blocked.len() - LONGEST) as u64)
+        )?;
     }
     writeln!(out, "Dropped events: {}", count(a.dropped))?;
     Ok(())

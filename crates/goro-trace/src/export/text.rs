@@ -142,7 +142,10 @@ mod tests {
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(html("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            html("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(html("a\u{0}b"), "a\u{fffd}b");
     }
 
