@@ -381,7 +381,8 @@ fn summary_numbers_are_exact() {
             "8.00",
             "µs",
             "3",
-            main_site.as_str()
+            main_site.as_str(),
+            "(main)"
         ]
     );
     // a and the unnamed one: busy 3+1+3 and 1+1 µs; scheduled: spawn 3 µs,
@@ -400,7 +401,8 @@ fn summary_numbers_are_exact() {
             "8.50",
             "µs",
             "5",
-            a_site.as_str()
+            a_site.as_str(),
+            "(a)"
         ]
     );
     // Busiest site first.
@@ -631,7 +633,7 @@ fn sieve_summary_groups_by_site() {
         .skip_while(|l| !l.contains("count"))
         .nth(1)
         .unwrap();
-    assert!(first_row.ends_with(&filter), "{text}");
+    assert!(first_row.ends_with(&format!("{filter} (filter)")), "{text}");
     assert!(text.contains("Watchdog: 1 blocked-worker reports"));
     let longest = text
         .lines()
@@ -673,11 +675,11 @@ fn check_timeline(html: &str, trace: &Trace) {
         );
     }
     for g in trace.goroutines.values() {
-        assert!(
-            html.contains(&format!("{}  —  ", g.site())),
-            "legend entry for {}",
-            g.site()
-        );
+        let entry = match &g.name {
+            Some(name) => format!("{} ({name}", g.site()),
+            None => g.site(),
+        };
+        assert!(html.contains(&entry), "legend entry {entry}");
     }
 }
 
@@ -756,4 +758,27 @@ fn demo() {
     let (trace, _) = sieve(200);
     let files = write_files(&trace, std::path::Path::new(&dir)).unwrap();
     println!("{files:?}");
+}
+
+#[test]
+fn overlapping_input_polls_are_clipped() {
+    // Polls on one thread never overlap by contract; if a recording breaks
+    // that, the JSON still must not.
+    let mut b = Builder::default();
+    b.thread(1, "goro-worker-0", ThreadKind::Worker);
+    b.goroutine(1, None, None);
+    b.goroutine(2, None, None);
+    b.poll(1, 1, 1_000, 3_000, false);
+    b.poll(1, 2, 2_500, 4_000, false);
+    b.wake(1, 3_500, 1, Some(2));
+    b.poll(1, 1, 5_000, 6_000, true);
+    let trace = b.finish(7_000);
+    let json = chrome(&trace);
+    check_chrome(&json, &trace);
+    let polls: Vec<(u64, u64)> = events(&json)
+        .iter()
+        .filter(|e| e["cat"] == "poll")
+        .map(|e| (ns(&e["ts"]), ns(&e["dur"])))
+        .collect();
+    assert_eq!(polls, [(1_000, 2_000), (3_000, 1_000), (5_000, 1_000)]);
 }

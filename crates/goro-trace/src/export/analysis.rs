@@ -184,7 +184,34 @@ pub(crate) struct Site {
     pub(crate) blocking: Nanos,
     pub(crate) idle: Nanos,
     pub(crate) polls: u64,
+    /// The names its goroutines were given, the first few distinct ones.
+    pub(crate) names: Vec<Arc<str>>,
+    /// Whether there were more distinct names than `names` holds.
+    pub(crate) more_names: bool,
 }
+
+impl Site {
+    /// The names its goroutines go by: `filter`, `a, b, c, …`; empty if
+    /// none was named.
+    pub(crate) fn names(&self) -> String {
+        let mut names = self.names.join(", ");
+        if self.more_names {
+            names.push_str(", …");
+        }
+        names
+    }
+
+    /// `file:line`, then ` (names)` if its goroutines have names.
+    pub(crate) fn described(&self) -> String {
+        match self.names() {
+            names if names.is_empty() => self.site.clone(),
+            names => format!("{} ({names})", self.site),
+        }
+    }
+}
+
+/// Distinct goroutine names listed per site.
+const SITE_NAMES: usize = 3;
 
 /// What a flow arrow stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -655,6 +682,8 @@ impl Analysis {
                 blocking: 0,
                 idle: 0,
                 polls: 0,
+                names: Vec::new(),
+                more_names: false,
             })
             .collect();
         for g in &b.goroutines {
@@ -665,6 +694,15 @@ impl Analysis {
             s.blocking += g.blocking;
             s.idle += g.idle();
             s.polls += g.polls;
+            if let Some(name) = &g.name {
+                if !s.names.contains(name) {
+                    if s.names.len() < SITE_NAMES {
+                        s.names.push(name.clone());
+                    } else {
+                        s.more_names = true;
+                    }
+                }
+            }
         }
         let mut order: Vec<usize> = (0..sites.len()).collect();
         order.sort_by(|&a, &b| {

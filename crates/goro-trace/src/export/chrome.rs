@@ -2,9 +2,10 @@
 //!
 //! Layout: process 1 (`goro`); one thread track per recorded thread (tid =
 //! the recorder's [`Tid`](crate::event::Tid)) with an `X` slice per poll,
-//! blocking run and parked interval (`idle`); an async track per goroutine
+//! blocking run and parked interval (`idle`); an async slice per goroutine
 //! (`b`/`e`, category `goroutine`, id = goroutine id) spanning its
-//! lifetime; `s`/`f` flow arrows from spawn, wake and blocking submit to
+//! lifetime, named by the goroutine's name and spawn site without the id
+//! so that Perfetto shows goroutines of a kind together; `s`/`f` flow arrows from spawn, wake and blocking submit to
 //! the slice that followed; watchdog reports as process-scoped instants
 //! (on the process track: on a thread track an instant inside a poll would
 //! capture the flows that start later in that poll).
@@ -367,6 +368,18 @@ impl Writer<'_> {
         }
     }
 
+    /// The name of goroutine index `g`'s lifetime slice: its name (if it
+    /// has one) and short spawn site, without its id, so that Perfetto
+    /// groups the lifetimes of goroutines of a kind into one track.
+    fn lifetime_name(a: &Analysis, g: usize) -> String {
+        let g = &a.goroutines[g];
+        let site = super::text::short_site(&a.sites[g.site].site);
+        match &g.name {
+            Some(name) => format!("{name} · {site}"),
+            None => site.to_string(),
+        }
+    }
+
     /// The slice name of goroutine index `g`: its label if named, else its
     /// short spawn site and id.
     fn goroutine_name(a: &Analysis, g: usize) -> String {
@@ -443,7 +456,7 @@ impl Writer<'_> {
                 self.open(if begin { "b" } else { "e" }, g.start_tid)?;
                 self.ts("ts", rec.ts)?;
                 write!(self.out, ",\"cat\":\"goroutine\",\"id\":{}", g.id)?;
-                self.str("name", &Self::goroutine_name(a, goroutine))?;
+                self.str("name", &Self::lifetime_name(a, goroutine))?;
                 self.out.write_all(b",\"args\":{")?;
                 if begin {
                     self.goroutine_args(a, goroutine)?;

@@ -490,7 +490,7 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         svg.rect((LABEL_W, y + 4.0, 14.0, 12.0), lanes.colours[i], "", None);
         let line = format!(
             "{}  —  {} goroutine{}, {} polls, busy {}",
-            site.site,
+            site.described(),
             count(site.goroutines),
             if site.goroutines == 1 { "" } else { "s" },
             count(site.polls),

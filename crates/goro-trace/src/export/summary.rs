@@ -82,7 +82,7 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
             duration(s.blocking),
             duration(s.idle),
             count(s.polls),
-            s.site
+            s.described()
         )?;
     }
     if a.sites.is_empty() {
