@@ -717,6 +717,7 @@ fn timeline_stays_small_for_a_million_polls() {
     let trace = b.finish(polls / 4 * 1_000);
     let html = timeline(&trace);
     let elements = html.matches('<').count();
+    println!("{} polls: {elements} tags, {} bytes", polls, html.len());
     assert!(elements < 100_000, "{elements} tags");
     assert!(html.len() < 8 << 20, "{} bytes", html.len());
     assert!(html.contains("polls at +"), "narrow polls are merged");
@@ -749,15 +750,17 @@ fn write_files_writes_three_complete_files() {
 }
 
 /// `GORO_TRACE_EXPORT_DEMO=dir cargo test -p goro-trace --test export demo`
-/// writes the sieve's three files into `dir` to look at.
+/// writes the sieve's three files into `dir`, and the small trace's into
+/// `dir/small`, to look at (`render-timeline.sh` makes a PNG).
 #[test]
 fn demo() {
     let Some(dir) = std::env::var_os("GORO_TRACE_EXPORT_DEMO") else {
         return;
     };
+    let dir = std::path::Path::new(&dir);
     let (trace, _) = sieve(200);
-    let files = write_files(&trace, std::path::Path::new(&dir)).unwrap();
-    println!("{files:?}");
+    println!("{:?}", write_files(&trace, dir).unwrap());
+    println!("{:?}", write_files(&small(), &dir.join("small")).unwrap());
 }
 
 #[test]

@@ -38,9 +38,11 @@ const MAX_BLOCKED_MARKS: usize = 500;
 
 /// Distinct colours for the busiest spawn sites.
 const PALETTE: [&str; 20] = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#86bcb6", "#aec7e8", "#ffbb78",
+    // Tableau 10 (grey swapped for cyan, grey means "other"), ordered so
+    // that the first few differ most; then lighter companions.
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
+    "#ff9da7", "#17becf", "#a0cbe8", "#ffbe7d", "#8cd17d", "#b6992d", "#499894", "#86bcb6",
+    "#f1ce63", "#d37295", "#d4a6c8", "#fabfd2",
 ];
 /// Sites past the palette.
 const OTHER_COLOUR: &str = "#b5b5b5";
@@ -56,33 +58,30 @@ fn lane_height(kind: ThreadKind) -> f64 {
     }
 }
 
-/// FNV-1a, for a colour that stays with a site from run to run.
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+/// Whether text on `colour` (`#rrggbb`) reads better white than black.
+fn dark(colour: &str) -> bool {
+    let channel =
+        |i: usize| u8::from_str_radix(colour.get(i..i + 2).unwrap_or("ff"), 16).unwrap_or(255);
+    let luma = 0.299 * f64::from(channel(1))
+        + 0.587 * f64::from(channel(3))
+        + 0.114 * f64::from(channel(5));
+    luma < 140.0
 }
 
-/// A colour per site (by index into `Analysis::sites`): the busiest sites
-/// get a palette colour picked by a hash of `file:line` (probing past
-/// colours already taken), the rest grey.
+/// A colour per site (by index into `Analysis::sites`, busiest first):
+/// the busiest sites, as many as the palette has colours, take them in
+/// the order of their `file:line`, so that the colours are the palette's
+/// most distinct ones and a program's sites keep theirs from run to run;
+/// the rest are grey.
 fn site_colours(a: &Analysis) -> Vec<&'static str> {
-    let mut taken = [false; PALETTE.len()];
-    a.sites
-        .iter()
-        .enumerate()
-        .map(|(i, site)| {
-            if i >= PALETTE.len() {
-                return OTHER_COLOUR;
-            }
-            let mut slot = (fnv(&site.site) % PALETTE.len() as u64) as usize;
-            while taken[slot] {
-                slot = (slot + 1) % PALETTE.len();
-            }
-            taken[slot] = true;
-            PALETTE[slot]
-        })
-        .collect()
+    let coloured = a.sites.len().min(PALETTE.len());
+    let mut by_name: Vec<usize> = (0..coloured).collect();
+    by_name.sort_by(|&x, &y| a.sites[x].site.cmp(&a.sites[y].site));
+    let mut colours = vec![OTHER_COLOUR; a.sites.len()];
+    for (slot, &site) in by_name.iter().enumerate() {
+        colours[site] = PALETTE[slot];
+    }
+    colours
 }
 
 /// Tick spacing: 1, 2 or 5 times a power of ten, about `span / target`.
@@ -312,7 +311,24 @@ impl Lanes<'_> {
                 let title = self.slice_title(thread, i);
                 // Outlined where wide enough for the outline to show.
                 let outline = if x1 - x0 >= 3.0 { OUTLINE } else { "" };
-                svg.rect((x0, y, x1 - x0, h), self.colour(key), outline, Some(&title));
+                let colour = self.colour(key);
+                svg.rect((x0, y, x1 - x0, h), colour, outline, Some(&title));
+                // Named inside where there is room.
+                let fits = ((x1 - x0 - 6.0) / 6.2).floor() as usize;
+                if fits >= 4 {
+                    let name = match s.what.goroutine() {
+                        Some(g) => self.a.goroutines[g].label.clone(),
+                        None => "blocking".to_string(),
+                    };
+                    let name: String = if name.chars().count() > fits {
+                        name.chars().take(fits - 1).chain(['…']).collect()
+                    } else {
+                        name
+                    };
+                    let ink = if dark(colour) { "#ffffff" } else { "#111111" };
+                    let attrs = format!("font-size=\"10\" fill=\"{ink}\" pointer-events=\"none\"");
+                    svg.text(x0 + 3.0, y + h / 2.0 + 3.5, &attrs, &name);
+                }
                 continue;
             }
             match &mut run {
@@ -596,10 +612,11 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         .filter(|t| t.kind == ThreadKind::Worker)
         .count();
     let subtitle = format!(
-        "recorded span {} · {} threads ({} workers) · {} goroutines · {} polls · axis: time since the recording started",
+        "recorded span {} · {} threads ({} worker{}) · {} goroutines · {} polls · axis: time since the recording started",
         duration(a.end),
         a.threads.len(),
         workers,
+        if workers == 1 { "" } else { "s" },
         count(a.goroutines.len() as u64),
         count(a.polls)
     );
