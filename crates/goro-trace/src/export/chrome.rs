@@ -10,6 +10,10 @@
 //! (on the process track: on a thread track an instant inside a poll would
 //! capture the flows that start later in that poll).
 //!
+//! Timestamps are microseconds, the format's unit, written with three
+//! decimals so that nanoseconds survive. There is no `displayTimeUnit`:
+//! older Perfetto read it as the unit of the timestamps.
+//!
 //! Perfetto binds a flow's `s` (and an `f` with `"bp":"e"`) to the slice
 //! open on that thread's track when it reads the event. So every flow end
 //! is placed strictly inside its slice where the slice is 2 ns or longer,
@@ -290,8 +294,10 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     recs.sort_unstable_by_key(|r| (r.ts, r.seq, r.class));
 
     let mut w = Writer { out, first: true };
+    // No `displayTimeUnit`: Perfetto versions before 2023 took `"ns"` there
+    // as the unit of `ts` and `dur`, which are microseconds by the format.
     w.out
-        .write_all(b"{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"goro-trace\"")?;
+        .write_all(b"{\"otherData\":{\"generator\":\"goro-trace\"")?;
     write!(
         w.out,
         ",\"dropped_events\":{}}},\"traceEvents\":[",

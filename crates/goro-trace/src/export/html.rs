@@ -664,6 +664,74 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{Event, GoroutineInfo, Trace};
+    use std::panic::Location;
+
+    /// A trace with one goroutine per location, goroutine `i` busy for
+    /// `busy[i]` ns.
+    fn trace(busy: &[u64]) -> Trace {
+        let mut trace = Trace::default();
+        // Three lines, three sites.
+        let first = Location::caller();
+        let second = Location::caller();
+        let third = Location::caller();
+        let sites = [first, second, third];
+        let mut t = 0;
+        for (i, &busy) in busy.iter().enumerate() {
+            let id = i as u64 + 1;
+            let spawned_at = sites[i];
+            trace.goroutines.insert(
+                id,
+                GoroutineInfo {
+                    id,
+                    name: None,
+                    spawned_at,
+                    parent: None,
+                },
+            );
+            trace.events.push(Event::Poll {
+                start: t,
+                end: t + busy,
+                tid: 1,
+                goroutine: id,
+                ready: true,
+            });
+            t += busy;
+        }
+        trace.end = t;
+        trace
+    }
+
+    #[test]
+    fn sites_keep_distinct_colours_whatever_their_rank() {
+        let colours = |busy: &[u64]| {
+            let a = Analysis::new(&trace(busy));
+            let mut by_site: Vec<(String, &str)> = a
+                .sites
+                .iter()
+                .zip(site_colours(&a))
+                .map(|(s, c)| (s.site.clone(), c))
+                .collect();
+            by_site.sort();
+            by_site
+        };
+        let one = colours(&[10, 20, 30]);
+        let other = colours(&[30, 20, 10]);
+        assert_eq!(
+            one, other,
+            "a site's colour does not depend on how busy it was"
+        );
+        let mut distinct: Vec<&str> = one.iter().map(|(_, c)| *c).collect();
+        distinct.dedup();
+        assert_eq!(distinct, &PALETTE[..3]);
+    }
+
+    #[test]
+    fn text_ink_follows_the_fill() {
+        assert!(dark("#4e79a7"));
+        assert!(!dark("#edc948"));
+        assert!(!dark("#ffffff"));
+    }
 
     #[test]
     fn ticks_are_round() {
