@@ -177,7 +177,12 @@ fn check_chrome(json: &Value, trace: &Trace) -> Found {
     {
         let args = &e["args"];
         let id = args["goroutine"].as_u64().expect("goroutine id");
-        let info = &trace.goroutines[&id];
+        let Some(info) = trace.goroutines.get(&id) else {
+            // A goroutine whose identity was not recorded.
+            assert_eq!(args["spawned_at"], "(unknown)");
+            assert!(args["name"].is_null() && args["parent"].is_null());
+            continue;
+        };
         assert_eq!(args["spawned_at"].as_str(), Some(info.site().as_str()));
         match &info.name {
             Some(name) => {
@@ -290,7 +295,16 @@ fn check_chrome(json: &Value, trace: &Trace) -> Found {
     for (id, (b, e)) in &lifetimes {
         assert_eq!((b.len(), e.len()), (1, 1), "goroutine {id}");
         assert!(b[0] <= e[0]);
-        assert!(trace.goroutines.contains_key(id));
+        let mentioned = |e: &Event| match *e {
+            Event::Spawn { goroutine, .. }
+            | Event::Poll { goroutine, .. }
+            | Event::End { goroutine, .. }
+            | Event::Blocked { goroutine, .. } => goroutine == *id,
+            Event::Wake { target, .. } => target == *id,
+            Event::BlockingRun { goroutine, .. } => goroutine == Some(*id),
+            _ => false,
+        };
+        assert!(trace.goroutines.contains_key(id) || trace.events.iter().any(mentioned));
     }
     found.lifetimes = lifetimes.len();
 
@@ -644,6 +658,21 @@ fn sieve_summary_groups_by_site() {
     );
 }
 
+/// `s` as HTML text.
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&#39;".to_string(),
+            c if c.is_control() && c != '\n' => "\u{fffd}".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// Lanes and legend entries of a timeline, by their text.
 fn check_timeline(html: &str, trace: &Trace) {
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -674,7 +703,7 @@ fn check_timeline(html: &str, trace: &Trace) {
     }
     for g in trace.goroutines.values() {
         let entry = match &g.name {
-            Some(name) => format!("{} ({name}", g.site()),
+            Some(name) => escape(&format!("{} ({name}", g.site())),
             None => g.site(),
         };
         assert!(html.contains(&entry), "legend entry {entry}");
@@ -759,6 +788,10 @@ fn demo() {
     let (trace, _) = sieve(200);
     println!("{:?}", write_files(&trace, dir).unwrap());
     println!("{:?}", write_files(&small(), &dir.join("small")).unwrap());
+    println!(
+        "{:?}",
+        write_files(&crowded(), &dir.join("crowded")).unwrap()
+    );
 }
 
 #[test]
@@ -782,4 +815,70 @@ fn overlapping_input_polls_are_clipped() {
         .map(|e| (ns(&e["ts"]), ns(&e["dur"])))
         .collect();
     assert_eq!(polls, [(1_000, 2_000), (3_000, 1_000), (5_000, 1_000)]);
+}
+
+/// Forty blocking threads, thirty goroutines (a third without identity),
+/// blocking calls without a goroutine, and names that need escaping.
+fn crowded() -> Trace {
+    let mut b = Builder::default();
+    b.thread(1, "main", ThreadKind::Main);
+    b.thread(2, "goro-worker-0", ThreadKind::Worker);
+    for i in 0..40 {
+        b.thread(10 + i, &format!("goro-blocking-{i}"), ThreadKind::Blocking);
+    }
+    b.goroutine(1, Some("main <&> \"quoted\"\n\u{1}"), None);
+    let mut t = 0;
+    for site in 0..30u64 {
+        let id = 2 + site;
+        // Two registered sites and, for a third of them, no identity at
+        // all (the "(unknown)" site).
+        match site % 3 {
+            0 => b.goroutine(id, Some("even"), Some(1)),
+            1 => b.goroutine(id, Some("odd"), Some(1)),
+            _ => id,
+        };
+        b.spawn(1, t, id, Some(1));
+        for k in 0..20 {
+            b.poll(2, id, t + 100 + k * 300, t + 300 + k * 300, k == 19);
+        }
+        b.push(Event::BlockingSubmit {
+            ts: t + 50,
+            tid: 1,
+            job: site,
+            by: Some(1),
+        });
+        b.push(Event::BlockingRun {
+            start: t + 200,
+            end: t + 5_000,
+            tid: 10 + (site as u32 % 40),
+            job: site,
+            goroutine: None,
+        });
+        t += 6_100;
+    }
+    b.poll(1, 1, t, t + 1_000, true);
+    b.finish(t + 2_000)
+}
+
+#[test]
+fn names_are_escaped_and_crowds_fit() {
+    let trace = crowded();
+    let json = chrome(&trace);
+    check_chrome(&json, &trace);
+    let main = events(&json)
+        .iter()
+        .find(|e| e["cat"] == "poll" && e["args"]["goroutine"] == 1)
+        .unwrap();
+    assert_eq!(main["args"]["name"], "main <&> \"quoted\"\n\u{1}");
+    let html = timeline(&trace);
+    check_timeline(&html, &trace);
+    assert!(!html.contains("main <&>"));
+    assert!(html.contains("main &lt;&amp;&gt; &quot;quoted&quot;"));
+    assert!(!html.contains('\u{1}'));
+    let text = summary(&trace);
+    assert!(
+        text.contains("(unknown)"),
+        "goroutines without identity are grouped"
+    );
+    assert_eq!(words_of(&text, "(odd)")[0], "10");
 }

@@ -122,6 +122,36 @@ fn tick_label(t: Nanos, step: Nanos) -> String {
     format!("{:.*} {name}", decimals, t as f64 / unit as f64)
 }
 
+/// Per lane, the width under which polls are merged: a pixel where the
+/// lane's share of the element budget allows it, more on busy lanes.
+///
+/// A lane drawn with threshold `m` needs at most about `5 * PLOT_W / m`
+/// elements (rects of at least `m` px that do not overlap, merged runs
+/// separated by `m` px, their titles, parked rects), and never more than
+/// two per slice and one per parked interval. The budget goes to the
+/// lanes that need least first (water-filling), so quiet lanes do not
+/// hold back what busy ones could use.
+fn lane_min_px(a: &Analysis) -> Vec<f64> {
+    let need: Vec<usize> = a
+        .threads
+        .iter()
+        .map(|t| 2 * t.slices.len() + t.parked.len() + 50)
+        .collect();
+    let mut order: Vec<usize> = (0..need.len()).collect();
+    order.sort_by_key(|&i| need[i]);
+    let mut remaining = MAX_ELEMENTS - RESERVED;
+    let mut min_px = vec![1.0; need.len()];
+    for (k, &i) in order.iter().enumerate() {
+        let share = remaining / (order.len() - k);
+        let given = need[i].min(share);
+        remaining -= given;
+        if need[i] > given {
+            min_px[i] = (5.0 * PLOT_W / given.max(1) as f64).max(1.0);
+        }
+    }
+    min_px
+}
+
 /// The SVG body, with its element count.
 struct Svg {
     body: String,
@@ -315,11 +345,18 @@ impl Lanes<'_> {
                 svg.rect((x0, y, x1 - x0, h), colour, outline, Some(&title));
                 // Named inside where there is room.
                 let fits = ((x1 - x0 - 6.0) / 6.2).floor() as usize;
-                if fits >= 4 {
-                    let name = match s.what.goroutine() {
-                        Some(g) => self.a.goroutines[g].label.clone(),
-                        None => "blocking".to_string(),
-                    };
+                let name = match s.what.goroutine() {
+                    Some(g) => self.a.goroutines[g].label.clone(),
+                    None => format!(
+                        "call {}",
+                        match s.what {
+                            SliceKind::Blocking { job, .. } => job,
+                            SliceKind::Poll { .. } => 0,
+                        }
+                    ),
+                };
+                // The whole name, or enough of it to mean something.
+                if fits >= name.chars().count().min(8) {
                     let name: String = if name.chars().count() > fits {
                         name.chars().take(fits - 1).chain(['…']).collect()
                     } else {
@@ -387,8 +424,8 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         y += h + LANE_GAP;
     }
     let lanes_bottom = y - LANE_GAP;
-    let per_lane = (MAX_ELEMENTS - RESERVED) / a.threads.len().max(1);
-    let min_px = (5.0 * PLOT_W / per_lane.max(1) as f64).max(1.0);
+    let min_px = lane_min_px(a);
+    let widest_merge = min_px.iter().copied().fold(1.0, f64::max);
 
     // Lane backgrounds and labels.
     for (t, &(y, h)) in a.threads.iter().zip(&lane_ys) {
@@ -448,7 +485,7 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     }
 
     // Slices.
-    for (t, &(y, h)) in a.threads.iter().zip(&lane_ys) {
+    for ((t, &(y, h)), &min_px) in a.threads.iter().zip(&lane_ys).zip(&min_px) {
         lanes.lane(&mut svg, t, y, h, min_px);
     }
 
@@ -588,9 +625,14 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         "watchdog: worker blocked",
     );
     y += 22.0;
+    let threshold = if widest_merge > 1.0 {
+        format!("a pixel ({widest_merge:.0} px on the busiest lanes)")
+    } else {
+        "a pixel".to_string()
+    };
     let merged = format!(
-        "Polls narrower than {min_px:.0} px are merged into one rect in the colour of the site busiest in it, \
-         paler where the merged span was less busy. Hover for details."
+        "Polls narrower than {threshold} are merged into one rect in the colour of the site busiest in \
+         it, paler where the merged span was less busy. Hover for details."
     );
     svg.text(LABEL_W, y + 12.0, "font-size=\"11\" fill=\"#555\"", &merged);
     y += 18.0;
