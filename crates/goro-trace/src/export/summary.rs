@@ -107,7 +107,7 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "  {:<32} {:>9} {:>10} {:>7} {:>10} {:>7}",
-        "thread", "polls", "busy", "util", "parked", ""
+        "thread", "polls", "busy", "util", "parked", "share"
     )?;
     for t in &a.threads {
         let busy = t.busy + t.blocking;
