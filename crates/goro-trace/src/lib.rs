@@ -21,5 +21,6 @@
 #![forbid(unsafe_code)]
 
 pub mod event;
+pub mod export;
 
 pub use event::{Event, GoroutineInfo, Outcome, ThreadInfo, ThreadKind, Trace};

@@ -1,0 +1,204 @@
+//! `summary.txt`: Go's goroutine analysis as text.
+
+use std::io::{self, Write};
+
+use super::analysis::{percentile, Analysis, SliceKind};
+use super::text::{count, duration};
+use crate::event::ThreadKind;
+
+/// How many of the longest polls to list.
+const LONGEST: usize = 10;
+
+fn latency_line(out: &mut dyn Write, what: &str, values: &[u64]) -> io::Result<()> {
+    match values.last() {
+        None => writeln!(out, "  {what:<22} none recorded"),
+        Some(&max) => {
+            let p = |q| duration(percentile(values, q).unwrap_or(0));
+            writeln!(
+                out,
+                "  {what:<22} n={:<9} p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}",
+                count(values.len() as u64),
+                p(50),
+                p(90),
+                p(99),
+                duration(max)
+            )
+        }
+    }
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".to_string();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "goro trace summary")?;
+    writeln!(out, "==================")?;
+    writeln!(
+        out,
+        "recorded span {} | {} threads | {} goroutines | {} polls",
+        duration(a.end),
+        a.threads.len(),
+        count(a.goroutines.len() as u64),
+        count(a.polls)
+    )?;
+    if a.dropped > 0 {
+        writeln!(
+            out,
+            "WARNING: {} events were dropped (a thread's ring buffer was full; the oldest went \
+             first). The numbers below undercount, and goroutines seen only after the drop start \
+             at their first recorded event.",
+            count(a.dropped)
+        )?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "Goroutines by spawn location, busiest first")?;
+    writeln!(
+        out,
+        "  busy = sum of poll durations; scheduled = runnable but waiting for a thread (from spawn \
+         to first poll, from wake to next poll);"
+    )?;
+    writeln!(
+        out,
+        "  blocking = running on the blocking pool; idle = the rest of the lifetime (waiting on \
+         channels, timers, IO)."
+    )?;
+    writeln!(
+        out,
+        "  {:>7} {:>10} {:>10} {:>10} {:>10} {:>10}  site",
+        "count", "busy", "scheduled", "blocking", "idle", "polls"
+    )?;
+    for s in &a.sites {
+        writeln!(
+            out,
+            "  {:>7} {:>10} {:>10} {:>10} {:>10} {:>10}  {}",
+            count(s.goroutines),
+            duration(s.busy),
+            duration(s.scheduled),
+            duration(s.blocking),
+            duration(s.idle),
+            count(s.polls),
+            s.described()
+        )?;
+    }
+    if a.sites.is_empty() {
+        writeln!(out, "  (no goroutines recorded)")?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "Scheduling latency (nearest-rank percentiles)")?;
+    latency_line(out, "wake -> next poll", &a.wake_latency)?;
+    latency_line(out, "spawn -> first poll", &a.spawn_latency)?;
+    writeln!(
+        out,
+        "  A wake during the goroutine's own poll counts from that poll's end. Wakes of an \
+         already runnable goroutine: {}; of an ended one: {}; runnable at the end: {}.",
+        count(a.redundant_wakes),
+        count(a.late_wakes),
+        count(a.runnable_at_end)
+    )?;
+    writeln!(out)?;
+
+    writeln!(out, "Threads (utilisation = busy / recorded span)")?;
+    writeln!(
+        out,
+        "  {:<32} {:>9} {:>10} {:>7} {:>10} {:>7}",
+        "thread", "polls", "busy", "util", "parked", "share"
+    )?;
+    for t in &a.threads {
+        let busy = t.busy + t.blocking;
+        let parked = match t.kind {
+            ThreadKind::Worker => duration(t.parked_total),
+            _ if t.parked_total > 0 => duration(t.parked_total),
+            _ => "-".to_string(),
+        };
+        let parked_share = if parked == "-" {
+            String::new()
+        } else {
+            percent(t.parked_total, a.end)
+        };
+        writeln!(
+            out,
+            "  {:<32} {:>9} {:>10} {:>7} {:>10} {:>7}",
+            t.label(),
+            count(t.polls),
+            duration(busy),
+            percent(busy, a.end),
+            parked,
+            parked_share
+        )?;
+    }
+    writeln!(out)?;
+
+    writeln!(out, "Longest polls")?;
+    let mut longest: Vec<(u64, usize, usize)> = Vec::new();
+    for (ti, t) in a.threads.iter().enumerate() {
+        for (si, s) in t.slices.iter().enumerate() {
+            if matches!(s.what, SliceKind::Poll { .. }) {
+                longest.push((s.end - s.start, ti, si));
+            }
+        }
+    }
+    // Longest first; earlier first among equals.
+    let key = |&(dur, ti, si): &(u64, usize, usize)| {
+        (std::cmp::Reverse(dur), a.threads[ti].slices[si].start, ti)
+    };
+    if longest.len() > LONGEST {
+        longest.select_nth_unstable_by_key(LONGEST, key);
+        longest.truncate(LONGEST);
+    }
+    longest.sort_by_key(key);
+    for (rank, &(dur, ti, si)) in longest.iter().enumerate() {
+        let t = &a.threads[ti];
+        let s = t.slices[si];
+        let Some(g) = s.what.goroutine() else {
+            continue;
+        };
+        let g = &a.goroutines[g];
+        writeln!(
+            out,
+            "  {:>2}. {:>10}  {:<20} at +{:<10} on {:<16} spawned at {}",
+            rank + 1,
+            duration(dur),
+            g.label,
+            duration(s.start),
+            t.kind_label(),
+            a.sites[g.site].site
+        )?;
+    }
+    if longest.is_empty() {
+        writeln!(out, "  (no polls recorded)")?;
+    }
+    writeln!(out)?;
+
+    writeln!(
+        out,
+        "Watchdog: {} blocked-worker reports",
+        count(a.blocked.len() as u64)
+    )?;
+    for b in a.blocked.iter().take(LONGEST) {
+        let g = &a.goroutines[b.goroutine];
+        writeln!(
+            out,
+            "  at +{:<10} {:<20} held tid {} for {} (spawned at {})",
+            duration(b.ts),
+            g.label,
+            b.tid,
+            duration(b.blocked_for),
+            a.sites[g.site].site
+        )?;
+    }
+    if a.blocked.len() > LONGEST {
+        writeln!(
+            out,
+            "  ... and {} more",
+            count((a.blocked.len() - LONGEST) as u64)
+        )?;
+    }
+    writeln!(out, "Dropped events: {}", count(a.dropped))?;
+    Ok(())
+}
