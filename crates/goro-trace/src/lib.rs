@@ -18,9 +18,12 @@
 //! records and writes `dir/trace.json`, `dir/timeline.html` and
 //! `dir/summary.txt`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod event;
 pub mod export;
 
 pub use event::{Event, GoroutineInfo, Outcome, ThreadInfo, ThreadKind, Trace};
+pub mod clock;
+pub mod recorder;
+pub mod watchdog;

@@ -1,0 +1,274 @@
+//! The watchdog: a monitor thread that notices a goroutine holding a worker
+//! thread for longer than a threshold, while it still holds it.
+//!
+//! Each worker owns a [`Slot`]. Around every poll it publishes which
+//! goroutine it polls with a few plain stores (a sequence lock: the count is
+//! `4n` between polls, `4n + 1` while the identity is written and `4n + 2`
+//! while the poll runs), so the hot path takes no lock and no timestamp. The
+//! monitor samples every slot a few times per threshold; a slot that shows
+//! the same poll in progress for a whole threshold is reported once, with a
+//! `WARN` at target `goro::watchdog` (and on stderr when the program has no
+//! `tracing` subscriber, so the report is never lost).
+
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::event::{Gid, Nanos};
+
+/// The threshold when none is configured.
+pub const DEFAULT_THRESHOLD: Duration = Duration::from_millis(100);
+
+/// A worker thread's published state.
+#[derive(Debug)]
+pub struct Slot {
+    seq: AtomicU64,
+    spawned_at: AtomicPtr<Location<'static>>,
+    goroutine: AtomicU64,
+    /// Whether `name` holds a name (read and written by the worker only).
+    has_name: AtomicBool,
+    name: Mutex<Option<Arc<str>>>,
+    /// The `seq` of a poll the monitor reported, and when (recording time)
+    /// and after how long it noticed, for the worker to record.
+    flagged_seq: AtomicU64,
+    flagged_at: AtomicU64,
+    flagged_for: AtomicU64,
+    threshold: AtomicU64,
+    thread: Mutex<String>,
+    in_use: AtomicBool,
+}
+
+/// The slots of all threads that ever had one; freed slots are reused.
+static SLOTS: Mutex<Vec<&'static Slot>> = Mutex::new(Vec::new());
+
+impl Slot {
+    /// A slot for the calling worker thread, watched with `threshold`.
+    /// Starts the monitor thread on first use. Give it back with
+    /// [`Slot::release`] when the thread ends.
+    pub fn acquire(threshold: Duration) -> &'static Slot {
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        let threshold = (threshold.as_nanos() as u64).max(1);
+        let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = match slots.iter().find(|s| !s.in_use.load(Ordering::Relaxed)) {
+            Some(slot) => slot,
+            None => {
+                let slot: &'static Slot = Box::leak(Box::new(Slot {
+                    seq: AtomicU64::new(0),
+                    spawned_at: AtomicPtr::new(std::ptr::null_mut()),
+                    goroutine: AtomicU64::new(0),
+                    has_name: AtomicBool::new(false),
+                    name: Mutex::new(None),
+                    flagged_seq: AtomicU64::new(u64::MAX),
+                    flagged_at: AtomicU64::new(0),
+                    flagged_for: AtomicU64::new(0),
+                    threshold: AtomicU64::new(threshold),
+                    thread: Mutex::new(String::new()),
+                    in_use: AtomicBool::new(false),
+                }));
+                slots.push(slot);
+                slot
+            }
+        };
+        *slot.thread.lock().unwrap_or_else(PoisonError::into_inner) = thread;
+        slot.threshold.store(threshold, Ordering::Relaxed);
+        slot.in_use.store(true, Ordering::Release);
+        drop(slots);
+        start_monitor();
+        slot
+    }
+
+    /// Gives the slot back (the worker thread ends).
+    pub fn release(&'static self) {
+        self.in_use.store(false, Ordering::Release);
+    }
+
+    /// The worker starts polling goroutine `goroutine` (0 if unknown),
+    /// spawned at `spawned_at` and named `name`. Returns the poll's number
+    /// for [`Slot::end`].
+    #[inline]
+    pub fn begin(
+        &self,
+        goroutine: Gid,
+        spawned_at: &'static Location<'static>,
+        name: Option<&Arc<str>>,
+    ) -> u64 {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        std::sync::atomic::fence(Ordering::Release);
+        self.goroutine.store(goroutine, Ordering::Relaxed);
+        self.spawned_at
+            .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
+        if name.is_some() || self.has_name.load(Ordering::Relaxed) {
+            *self.name.lock().unwrap_or_else(PoisonError::into_inner) = name.cloned();
+            self.has_name.store(name.is_some(), Ordering::Relaxed);
+        }
+        self.seq.store(seq + 2, Ordering::Release);
+        seq + 2
+    }
+
+    /// The poll numbered `seq` ended. Returns, if the monitor reported it,
+    /// when it noticed (a recorder stamp) and how long the poll had run then.
+    #[inline]
+    pub fn end(&self, seq: u64) -> Option<(crate::clock::Stamp, Nanos)> {
+        self.seq.store(seq + 2, Ordering::Release);
+        if self.flagged_seq.load(Ordering::Acquire) == seq {
+            Some((
+                self.flagged_at.load(Ordering::Relaxed),
+                self.flagged_for.load(Ordering::Relaxed),
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// What the worker is polling, if it is polling and the read was not torn.
+    fn read(&self) -> Option<(u64, Polling)> {
+        let before = self.seq.load(Ordering::Acquire);
+        if before % 4 != 2 {
+            return None;
+        }
+        let goroutine = self.goroutine.load(Ordering::Relaxed);
+        let spawned_at = self.spawned_at.load(Ordering::Relaxed);
+        let name = if self.has_name.load(Ordering::Relaxed) {
+            self.name
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        } else {
+            None
+        };
+        std::sync::atomic::fence(Ordering::Acquire);
+        if self.seq.load(Ordering::Relaxed) != before || spawned_at.is_null() {
+            return None;
+        }
+        Some((
+            before,
+            Polling {
+                goroutine,
+                spawned_at: location(spawned_at),
+                name,
+            },
+        ))
+    }
+}
+
+/// Turns a pointer that `Slot::begin` stored back into the location.
+#[allow(unsafe_code)]
+fn location(ptr: *mut Location<'static>) -> &'static Location<'static> {
+    // SAFETY: `Slot::begin` is the only writer of `spawned_at`, and it
+    // stores pointers made from `&'static Location<'static>` references,
+    // which stay valid and are never written through; `read` checks for
+    // null before calling this. Storing the location as a pointer keeps the
+    // per-poll cost at plain stores, where a lock measured several times
+    // slower on the hot path.
+    unsafe { &*ptr }
+}
+
+/// A poll in progress, as the monitor read it.
+#[derive(Debug)]
+struct Polling {
+    goroutine: Gid,
+    spawned_at: &'static Location<'static>,
+    name: Option<Arc<str>>,
+}
+
+/// Starts the monitor thread once per process.
+fn start_monitor() {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        let spawned = std::thread::Builder::new()
+            .name("goro-watchdog".into())
+            .spawn(monitor);
+        if let Err(err) = spawned {
+            eprintln!("goro: could not start the watchdog thread: {err}");
+        }
+    });
+}
+
+/// What the monitor remembers about a slot.
+struct Seen {
+    seq: u64,
+    since: Instant,
+    reported: bool,
+}
+
+fn monitor() {
+    let mut seen: Vec<Option<Seen>> = Vec::new();
+    loop {
+        let slots: Vec<&'static Slot> =
+            SLOTS.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        seen.resize_with(slots.len(), || None);
+        let mut period = Duration::from_millis(25);
+        for (slot, seen) in slots.iter().zip(seen.iter_mut()) {
+            if !slot.in_use.load(Ordering::Acquire) {
+                *seen = None;
+                continue;
+            }
+            let threshold = Duration::from_nanos(slot.threshold.load(Ordering::Relaxed));
+            period = period.min(threshold / 4).max(Duration::from_millis(1));
+            let seq = slot.seq.load(Ordering::Acquire);
+            if seq % 4 != 2 {
+                *seen = None;
+                continue;
+            }
+            match seen {
+                Some(s) if s.seq == seq => {
+                    let held = s.since.elapsed();
+                    if !s.reported && held >= threshold {
+                        s.reported = true;
+                        if let Some((seq, polling)) = slot.read().filter(|(q, _)| *q == seq) {
+                            report(slot, seq, &polling, held);
+                        }
+                    }
+                }
+                _ => {
+                    *seen = Some(Seen {
+                        seq,
+                        since: Instant::now(),
+                        reported: false,
+                    });
+                }
+            }
+        }
+        std::thread::sleep(period);
+    }
+}
+
+fn report(slot: &Slot, seq: u64, polling: &Polling, held: Duration) {
+    let thread = slot
+        .thread
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let site = crate::event::site(polling.spawned_at);
+    let who = match &polling.name {
+        Some(name) => format!("goroutine {} [{name}]", polling.goroutine),
+        None => format!("goroutine {}", polling.goroutine),
+    };
+    let millis = held.as_millis();
+    tracing::warn!(
+        target: "goro::watchdog",
+        goroutine = polling.goroutine,
+        name = polling.name.as_deref(),
+        spawned_at = %site,
+        blocked_ms = millis as u64,
+        worker = %thread,
+        "{who} spawned at {site} has held worker thread {thread} for {millis} ms without yielding; \
+         run blocking calls with goro::blocking(|| ..) or goro::spawn_blocking so the worker stays free"
+    );
+    if !tracing::dispatcher::has_been_set() {
+        eprintln!(
+            "goro: watchdog: {who} spawned at {site} has held worker thread {thread} for {millis} ms \
+             without yielding; run blocking calls with goro::blocking(|| ..) or goro::spawn_blocking"
+        );
+    }
+    slot.flagged_at
+        .store(crate::recorder::now(), Ordering::Relaxed);
+    slot.flagged_for
+        .store(held.as_nanos() as u64, Ordering::Relaxed);
+    slot.flagged_seq.store(seq, Ordering::Release);
+}
