@@ -108,3 +108,69 @@ pub fn line_of(file: &str, marker: &str) -> usize {
         .unwrap_or_else(|| panic!("{marker:?} not found in {file}"))
         + 1
 }
+
+/// A running child whose output is read line by line as it comes.
+pub struct Streaming {
+    pub child: Child,
+    pub stdout: mpsc::Receiver<String>,
+    pub stderr: mpsc::Receiver<String>,
+    /// Lines seen so far on stderr, for failure messages.
+    pub seen: Vec<String>,
+}
+
+/// Starts `cmd` with piped stdin, stdout and stderr, read line by line.
+pub fn start(mut cmd: Command) -> Streaming {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    let stdout = lines(child.stdout.take().unwrap());
+    let stderr = lines(child.stderr.take().unwrap());
+    Streaming {
+        child,
+        stdout,
+        stderr,
+        seen: Vec::new(),
+    }
+}
+
+fn lines(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Streaming {
+    /// Waits (up to [`GENEROUS`]) for a line of `stream` that satisfies
+    /// `want`, and returns it.
+    pub fn wait_for(&mut self, stdout: bool, want: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + GENEROUS;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let rx = if stdout { &self.stdout } else { &self.stderr };
+            match rx.recv_timeout(left) {
+                Ok(line) if want(&line) => return line,
+                Ok(line) => self.seen.push(line),
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("the awaited line never came; other lines: {:#?}", self.seen);
+                }
+            }
+        }
+    }
+
+    /// Waits for the child to end (killing it after [`GENEROUS`]).
+    pub fn wait(&mut self) -> ExitStatus {
+        wait_or_kill(&mut self.child, GENEROUS).expect("the child did not exit: it hangs")
+    }
+}

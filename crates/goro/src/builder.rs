@@ -54,6 +54,12 @@ pub enum BuildError {
     ZeroWorkerThreads,
     /// [`Builder::max_blocking_threads`] was given 0.
     ZeroMaxBlockingThreads,
+    /// `GORO_WATCHDOG` in the environment is not `off` or a duration such as
+    /// `250ms`.
+    Watchdog(String),
+    /// `GORO_TRACE_EVENTS` in the environment is not a whole number of 1 or
+    /// more.
+    TraceEvents(String),
     /// `run` was called on a thread that is already inside a runtime.
     InsideRuntime,
     /// The operating system refused what the runtime needs (threads, an
@@ -73,6 +79,14 @@ impl fmt::Display for BuildError {
             ),
             BuildError::ZeroMaxBlockingThreads => f.write_str(
                 "max_blocking_threads(0) is not valid: the blocking pool needs at least 1 thread",
+            ),
+            BuildError::Watchdog(value) => write!(
+                f,
+                "GORO_WATCHDOG={value:?} is not valid: set it to a threshold such as 100ms, 2s or 500us, to off, or unset it"
+            ),
+            BuildError::TraceEvents(value) => write!(
+                f,
+                "GORO_TRACE_EVENTS={value:?} is not valid: set it to a whole number of events per thread, 1 or more, or unset it"
             ),
             BuildError::InsideRuntime => f.write_str(
                 "goro::run was called inside a runtime, which would block one of its threads: \
@@ -115,6 +129,8 @@ pub struct Builder {
     max_blocking_threads: Option<usize>,
     panic: Panic,
     thread_name: Option<String>,
+    #[cfg(feature = "trace")]
+    watchdog: Option<Option<std::time::Duration>>,
 }
 
 impl Builder {
@@ -147,6 +163,26 @@ impl Builder {
     /// `goro` by default.
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
         self.thread_name = Some(name.into());
+        self
+    }
+
+    /// The watchdog's threshold: a goroutine that holds a worker thread
+    /// longer than this in one poll is reported while it does (see
+    /// [`goro::trace`](crate::trace)). `None` turns the watchdog off.
+    /// Overrides `GORO_WATCHDOG`; the default is 100 ms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// goro::Builder::new()
+    ///     .watchdog(Some(Duration::from_millis(500)))
+    ///     .run(async { /* polls of up to 500 ms pass unreported */ });
+    /// ```
+    #[cfg(feature = "trace")]
+    pub fn watchdog(mut self, threshold: Option<std::time::Duration>) -> Builder {
+        self.watchdog = Some(threshold.filter(|t| !t.is_zero()));
         self
     }
 
@@ -196,15 +232,16 @@ impl Builder {
         if context::inside_runtime() {
             return Err(BuildError::InsideRuntime);
         }
+        #[cfg(feature = "trace")]
+        let env = crate::trace::start_from_env()?;
         let (runtime, flags) = self.build(true)?;
-        let main = Task::new(
-            future,
-            Box::new(Named {
-                spawned_at: at,
-                name: Arc::from("main"),
-                id: Some(GoroutineId::MAIN),
-            }),
-        );
+        #[allow(unused_mut)]
+        let mut site = Named::new(at, Some(Arc::from("main")), Some(GoroutineId::MAIN));
+        #[cfg(feature = "trace")]
+        {
+            site.traced = crate::trace::main_goroutine(at);
+        }
+        let main = Task::new(future, site);
         let output = {
             let _thread = EnterThread::new(flags);
             catch_unwind(AssertUnwindSafe(|| runtime.block_on(main)))
@@ -212,6 +249,8 @@ impl Builder {
         match output {
             Ok(output) => {
                 panic::settle_in_flight();
+                #[cfg(feature = "trace")]
+                crate::trace::main_ended(env);
                 runtime.shutdown_background();
                 Ok(output)
             }
@@ -238,6 +277,11 @@ impl Builder {
             return Err(BuildError::ZeroMaxBlockingThreads);
         }
         let flags = Flags::goro(self.panic == Panic::Exit, has_main);
+        #[cfg(feature = "trace")]
+        let watchdog = match self.watchdog {
+            Some(threshold) => threshold,
+            None => crate::trace::watchdog_from_env()?,
+        };
         panic::install_hook();
         let mut tokio = tokio::runtime::Builder::new_multi_thread();
         tokio
@@ -250,8 +294,18 @@ impl Builder {
         // Tokio runs these on each worker and blocking-pool thread, which
         // stay inside the runtime's context for their whole life.
         tokio
-            .on_thread_start(move || context::set_thread(flags))
+            .on_thread_start(move || {
+                context::set_thread(
+                    flags,
+                    #[cfg(feature = "trace")]
+                    watchdog,
+                );
+            })
             .on_thread_stop(context::clear_thread);
+        #[cfg(feature = "trace")]
+        tokio
+            .on_thread_park(goro_trace::recorder::park)
+            .on_thread_unpark(goro_trace::recorder::unpark);
         let runtime = tokio.build().map_err(BuildError::Io)?;
         Ok((runtime, flags))
     }

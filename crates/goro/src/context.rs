@@ -70,6 +70,14 @@ impl Running {
 
 struct ThreadState {
     flags: Cell<Flags>,
+    /// The watchdog's slot of this worker.
+    #[cfg(feature = "trace")]
+    watch: Cell<Option<&'static goro_trace::watchdog::Slot>>,
+    /// The watchdog's threshold, for a thread of a runtime with a watchdog
+    /// that has no slot yet: it gets one when it first polls a goroutine
+    /// (blocking-pool threads, which start the same way, never do).
+    #[cfg(feature = "trace")]
+    watch_pending: Cell<Option<std::time::Duration>>,
     /// The goroutine this thread is polling or dropping, if any.
     current: Cell<Option<Running>>,
     /// Whether it is dropping it (its future's destructors run).
@@ -80,6 +88,10 @@ thread_local! {
     static STATE: ThreadState = const {
         ThreadState {
             flags: Cell::new(Flags::NONE),
+            #[cfg(feature = "trace")]
+            watch: Cell::new(None),
+            #[cfg(feature = "trace")]
+            watch_pending: Cell::new(None),
             current: Cell::new(None),
             dropping: Cell::new(false),
         }
@@ -102,38 +114,74 @@ pub(crate) fn running() -> Option<Running> {
 
 /// Marks the current thread as one of a goro runtime's threads (Tokio's
 /// `on_thread_start`).
-pub(crate) fn set_thread(flags: Flags) {
-    STATE.with(|s| s.flags.set(flags));
+pub(crate) fn set_thread(
+    flags: Flags,
+    #[cfg(feature = "trace")] watchdog: Option<std::time::Duration>,
+) {
+    STATE.with(|s| {
+        s.flags.set(flags);
+        #[cfg(feature = "trace")]
+        s.watch_pending.set(watchdog);
+    });
 }
 
 /// Tokio's `on_thread_stop`.
 pub(crate) fn clear_thread() {
-    STATE.with(|s| s.flags.set(Flags::NONE));
+    STATE.with(|s| {
+        s.flags.set(Flags::NONE);
+        #[cfg(feature = "trace")]
+        {
+            s.watch_pending.set(None);
+            if let Some(slot) = s.watch.take() {
+                slot.release();
+            }
+        }
+    });
 }
 
 /// Makes the calling thread part of a runtime until dropped: `run`'s main
 /// goroutine runs on the caller's thread.
+///
+/// The watchdog does not watch this thread: it is not a worker, and a main
+/// goroutine that blocks it holds up no other goroutine.
 pub(crate) struct EnterThread {
     prev: Flags,
+    #[cfg(feature = "trace")]
+    prev_watch: (
+        Option<&'static goro_trace::watchdog::Slot>,
+        Option<std::time::Duration>,
+    ),
 }
 
 impl EnterThread {
     pub(crate) fn new(flags: Flags) -> EnterThread {
-        EnterThread {
-            prev: STATE.with(|s| s.flags.replace(flags)),
-        }
+        STATE.with(|s| EnterThread {
+            prev: s.flags.replace(flags),
+            #[cfg(feature = "trace")]
+            prev_watch: (s.watch.take(), s.watch_pending.take()),
+        })
     }
 }
 
 impl Drop for EnterThread {
     fn drop(&mut self) {
-        STATE.with(|s| s.flags.set(self.prev));
+        STATE.with(|s| {
+            s.flags.set(self.prev);
+            #[cfg(feature = "trace")]
+            {
+                s.watch.set(self.prev_watch.0);
+                s.watch_pending.set(self.prev_watch.1);
+            }
+        });
     }
 }
 
 /// Marks the thread as polling goroutine `id` until dropped; nests.
 pub(crate) struct Enter {
     prev: Option<Running>,
+    /// The watchdog slot and poll number, if the watchdog watches this poll.
+    #[cfg(feature = "trace")]
+    watched: Option<(&'static goro_trace::watchdog::Slot, u64)>,
 }
 
 impl Enter {
@@ -142,14 +190,68 @@ impl Enter {
     pub(crate) fn new(running: Running) -> (Enter, bool) {
         STATE.with(|s| {
             let prev = s.current.replace(Some(running));
-            (Enter { prev }, s.flags.get().exit_on_panic())
+            let enter = Enter {
+                prev,
+                #[cfg(feature = "trace")]
+                watched: None,
+            };
+            (enter, s.flags.get().exit_on_panic())
         })
     }
+
+    /// Enters the goroutine for a poll by a worker, which the watchdog
+    /// watches; returns whether its runtime exits on panic.
+    #[inline]
+    pub(crate) fn poll(
+        running: Running,
+        #[cfg(feature = "trace")] name: Option<&std::sync::Arc<str>>,
+    ) -> (Enter, bool) {
+        STATE.with(|s| {
+            let prev = s.current.replace(Some(running));
+            // A nested poll is part of the outer one.
+            #[cfg(feature = "trace")]
+            let watched = match s.watch.get() {
+                Some(slot) if prev.is_none() => Some((slot, watch_begin(slot, running, name))),
+                Some(_) => None,
+                None => s.watch_pending.get().map(|threshold| {
+                    let slot = goro_trace::watchdog::Slot::acquire(threshold);
+                    s.watch.set(Some(slot));
+                    s.watch_pending.set(None);
+                    (slot, watch_begin(slot, running, name))
+                }),
+            };
+            let enter = Enter {
+                prev,
+                #[cfg(feature = "trace")]
+                watched,
+            };
+            (enter, s.flags.get().exit_on_panic())
+        })
+    }
+}
+
+#[cfg(feature = "trace")]
+#[inline]
+fn watch_begin(
+    slot: &goro_trace::watchdog::Slot,
+    running: Running,
+    name: Option<&std::sync::Arc<str>>,
+) -> u64 {
+    let id = running.id().map_or(0, GoroutineId::as_u64);
+    slot.begin(id, running.spawned_at, name)
 }
 
 impl Drop for Enter {
     #[inline]
     fn drop(&mut self) {
+        #[cfg(feature = "trace")]
+        if let Some((slot, seq)) = self.watched {
+            if let Some((noticed, held)) = slot.end(seq) {
+                if let Some(id) = running().and_then(Running::id) {
+                    goro_trace::recorder::blocked(noticed, id.as_u64(), held);
+                }
+            }
+        }
         STATE.with(|s| s.current.set(self.prev));
     }
 }

@@ -32,13 +32,13 @@ impl GoroutineId {
     ///
     /// Goroutines do not store an id of their own: Tokio's task cell has one
     /// already, and every byte a goroutine adds can move its task into a
-    /// larger allocation. Tokio shows its ids only through `Display`, so this
-    /// reads the number back from there (off the hot path: only when an id is
-    /// asked for).
+    /// larger allocation. Tokio shows its ids only through `Hash` and
+    /// `Display`; this reads the number from `Hash` (a few instructions, so
+    /// the watchdog can do it on every poll) and falls back to parsing
+    /// `Display` should Tokio ever hash anything but the one number.
+    #[inline]
     pub(crate) fn from_tokio(id: tokio::task::Id) -> GoroutineId {
-        let mut digits = Digits::default();
-        fmt::write(&mut digits, format_args!("{id}")).expect("formatting a task id");
-        let n = digits.value.expect("Tokio task ids print as numbers");
+        let n = tokio_number(id).unwrap_or_else(|| tokio_number_from_display(id));
         // Tokio's ids start at 1 too; 1 is the main goroutine's.
         GoroutineId(NonZeroU64::new(n.saturating_add(1)).expect("greater than 0"))
     }
@@ -59,6 +59,44 @@ impl fmt::Debug for GoroutineId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "GoroutineId({})", self.0)
     }
+}
+
+/// The number inside a Tokio task id, as its `Hash` writes it; `None` if it
+/// writes anything else than one `u64`.
+#[inline]
+fn tokio_number(id: tokio::task::Id) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+
+    /// Keeps the one `u64` written, or notes that something else was.
+    struct Capture {
+        value: Option<u64>,
+        other: bool,
+    }
+    impl Hasher for Capture {
+        fn write(&mut self, _bytes: &[u8]) {
+            self.other = true;
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.other |= self.value.is_some();
+            self.value = Some(n);
+        }
+        fn finish(&self) -> u64 {
+            0
+        }
+    }
+    let mut capture = Capture {
+        value: None,
+        other: false,
+    };
+    id.hash(&mut capture);
+    capture.value.filter(|_| !capture.other)
+}
+
+#[cold]
+fn tokio_number_from_display(id: tokio::task::Id) -> u64 {
+    let mut digits = Digits::default();
+    fmt::write(&mut digits, format_args!("{id}")).expect("formatting a task id");
+    digits.value.expect("Tokio task ids print as numbers")
 }
 
 /// Parses a formatted number without allocating.
@@ -96,4 +134,22 @@ impl fmt::Write for Digits {
 /// ```
 pub fn id() -> Option<GoroutineId> {
     crate::context::current()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path reads the same number Tokio prints.
+    #[test]
+    fn hash_and_display_agree() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for _ in 0..100 {
+            let handle = rt.spawn(async {});
+            let id = handle.id();
+            assert_eq!(tokio_number(id), Some(tokio_number_from_display(id)));
+        }
+    }
 }

@@ -100,6 +100,8 @@ mod task;
 pub mod chan;
 pub mod sync;
 pub mod time;
+#[cfg(feature = "trace")]
+pub mod trace;
 
 #[doc(hidden)]
 #[path = "private.rs"]

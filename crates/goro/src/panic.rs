@@ -71,6 +71,8 @@ pub(crate) fn install_hook() {
             Some((running, dropping)) if dropping || cfg!(panic = "abort") => {
                 report_from_hook(running, info);
                 if dropping {
+                    #[cfg(feature = "trace")]
+                    crate::trace::exiting();
                     std::process::exit(2);
                 }
             }
@@ -203,6 +205,8 @@ pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
     }
     let _ = err.flush();
     drop(err);
+    #[cfg(feature = "trace")]
+    crate::trace::exiting();
     std::process::exit(2)
 }
 

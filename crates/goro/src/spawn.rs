@@ -93,6 +93,8 @@ where
     let flags = context::flags();
     // The call runs as the caller: on another thread, so with its id.
     let caller = context::running().map(|r| Running { id: r.id(), ..r });
+    #[cfg(feature = "trace")]
+    let f = crate::trace::blocking_call(f);
     let call = move || {
         let _enter = caller.map(Enter::new);
         match catch_unwind(AssertUnwindSafe(f)) {
@@ -170,6 +172,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    #[cfg(feature = "trace")]
+    if crate::trace::active() {
+        return crate::trace::spawn(future, name, at);
+    }
     let flags = context::flags();
     let inner = match name {
         None => context::spawn(flags, Task::new(future, at)),
@@ -188,6 +194,13 @@ where
     R: Send + 'static,
 {
     let flags = context::flags();
+    #[cfg(feature = "trace")]
+    let (f, ts, parent, traced_name) = (
+        crate::trace::blocking_call(f),
+        goro_trace::recorder::now(),
+        context::current(),
+        name.clone(),
+    );
     let inner = match name {
         None => context::spawn_blocking(flags, move || task::guarded(&at, f)),
         Some(name) => {
@@ -195,13 +208,14 @@ where
             context::spawn_blocking(flags, move || task::guarded(&site, f))
         }
     };
+    #[cfg(feature = "trace")]
+    if goro_trace::recorder::recording() {
+        let id = crate::id::GoroutineId::from_tokio(inner.id());
+        crate::trace::spawned(ts, id, parent, traced_name, at);
+    }
     JoinHandle::new(inner)
 }
 
 fn named(name: Arc<str>, spawned_at: &'static Location<'static>) -> Box<Named> {
-    Box::new(Named {
-        spawned_at,
-        name,
-        id: None,
-    })
+    Named::new(spawned_at, Some(name), None)
 }

@@ -27,6 +27,18 @@ pub(crate) trait Site: Send + 'static {
     /// An id of its own (the main goroutine); others have their task's.
     fn id(&self) -> Option<GoroutineId>;
 
+    /// The name as shared, for the watchdog.
+    #[cfg(feature = "trace")]
+    fn name_arc(&self) -> Option<&Arc<str>> {
+        None
+    }
+
+    /// The goroutine's tracing state, if it is traced.
+    #[cfg(feature = "trace")]
+    fn traced(&self) -> Option<&crate::trace::Traced> {
+        None
+    }
+
     fn running(&self) -> Running {
         Running {
             spawned_at: self.spawned_at(),
@@ -48,12 +60,30 @@ impl Site for &'static Location<'static> {
     }
 }
 
-/// A named goroutine (or the main one).
+/// A named goroutine, the main one, or a traced one.
 #[derive(Debug)]
 pub(crate) struct Named {
     pub(crate) spawned_at: &'static Location<'static>,
-    pub(crate) name: Arc<str>,
+    pub(crate) name: Option<Arc<str>>,
     pub(crate) id: Option<GoroutineId>,
+    #[cfg(feature = "trace")]
+    pub(crate) traced: Option<crate::trace::Traced>,
+}
+
+impl Named {
+    pub(crate) fn new(
+        spawned_at: &'static Location<'static>,
+        name: Option<Arc<str>>,
+        id: Option<GoroutineId>,
+    ) -> Box<Named> {
+        Box::new(Named {
+            spawned_at,
+            name,
+            id,
+            #[cfg(feature = "trace")]
+            traced: None,
+        })
+    }
 }
 
 impl Site for Box<Named> {
@@ -61,10 +91,18 @@ impl Site for Box<Named> {
         self.spawned_at
     }
     fn name(&self) -> Option<&str> {
-        Some(&self.name)
+        self.name.as_deref()
     }
     fn id(&self) -> Option<GoroutineId> {
         self.id
+    }
+    #[cfg(feature = "trace")]
+    fn name_arc(&self) -> Option<&Arc<str>> {
+        self.name.as_ref()
+    }
+    #[cfg(feature = "trace")]
+    fn traced(&self) -> Option<&crate::trace::Traced> {
+        self.traced.as_ref()
     }
 }
 
@@ -84,7 +122,12 @@ pin_project! {
 
     impl<F, S: Site> PinnedDrop for Task<F, S> {
         fn drop(this: Pin<&mut Self>) {
-            context::enter_drop(this.scope.0.running());
+            let site = &this.scope.0;
+            #[cfg(feature = "trace")]
+            if let Some(traced) = site.traced() {
+                traced.dropped();
+            }
+            context::enter_drop(site.running());
         }
     }
 }
@@ -113,8 +156,25 @@ impl<F: Future, S: Site> Future for Task<F, S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let future = this.future;
-        guarded(&this.scope.0, || future.poll(cx))
+        let site = &this.scope.0;
+        #[cfg(feature = "trace")]
+        if let Some(traced) = site.traced() {
+            return guarded_poll(site, || traced.poll(site, future, cx));
+        }
+        guarded_poll(site, || future.poll(cx))
     }
+}
+
+/// [`guarded`] for a worker's poll of goroutine `site`: the watchdog
+/// watches it.
+#[inline]
+fn guarded_poll<S: Site, R>(site: &S, f: impl FnOnce() -> R) -> R {
+    let entered = Enter::poll(
+        site.running(),
+        #[cfg(feature = "trace")]
+        site.name_arc(),
+    );
+    run_guarded(site, entered, f)
 }
 
 /// Runs `f` as goroutine `site` on the current thread, applying the panic
@@ -122,7 +182,12 @@ impl<F: Future, S: Site> Future for Task<F, S> {
 /// report and ends the process; otherwise it unwinds to the caller (Tokio).
 #[inline]
 pub(crate) fn guarded<S: Site, R>(site: &S, f: impl FnOnce() -> R) -> R {
-    let (_enter, exit_on_panic) = Enter::new(site.running());
+    run_guarded(site, Enter::new(site.running()), f)
+}
+
+#[inline]
+fn run_guarded<S: Site, R>(site: &S, entered: (Enter, bool), f: impl FnOnce() -> R) -> R {
+    let (_enter, exit_on_panic) = entered;
     if !exit_on_panic {
         return f();
     }

@@ -1,0 +1,568 @@
+//! Scheduler tracing (feature `trace`): recordings that open in Perfetto,
+//! a timeline picture and a summary, and the blocked-worker watchdog.
+//!
+//! # Recording a program
+//!
+//! Set `GORO_TRACE=dir` in the environment of a program whose main
+//! goroutine runs on a goro runtime ([`run`](crate::run),
+//! [`#[goro::main]`](crate::main)). Recording starts with the runtime and
+//! stops when the main goroutine ends, when a panic ends the program, or on
+//! Ctrl-C; then three files are written and their place is printed to
+//! stderr:
+//!
+//! - `dir/trace.json`: a Chrome Trace Event file; open it in Perfetto
+//!   (<https://ui.perfetto.dev>, "Open trace file"). Each worker thread is a
+//!   track with one slice per poll of a goroutine, blocking-pool threads show
+//!   their calls, arrows lead from a spawn or a wake to the poll that
+//!   followed, and each goroutine's lifetime is an async row of its own.
+//! - `dir/timeline.html`: one self-contained page (inline SVG) drawing each
+//!   thread's lane over time, polls coloured by spawn location, idle time
+//!   grey, with a legend.
+//! - `dir/summary.txt`: goroutines grouped by spawn location with their
+//!   count, busy, scheduled (runnable, waiting for a worker) and idle time
+//!   and polls, as Go's goroutine analysis shows them; wake-to-poll latency
+//!   percentiles; worker utilisation; the longest polls.
+//!
+//! `GORO_TRACE_EVENTS=N` sets how many events each thread keeps (262144 by
+//! default); a thread that records more keeps its newest and the summary
+//! says how many were dropped. Recording never blocks the program.
+//!
+//! From code, [`start`] records until the returned [`TraceGuard`] finishes.
+//!
+//! # Spans and events
+//!
+//! With or without a recording, every goroutine spawned while a `tracing`
+//! subscriber listens to target `goro::sched` at `INFO` runs inside a span
+//! `goroutine` with fields `id`, `name`, `spawned_at` (file:line) and
+//! `parent`, so log lines from inside it say which goroutine wrote them.
+//! Lifecycle events (spawned, first poll, completed, panicked, cancelled)
+//! go to target `goro::sched` at `TRACE`.
+//!
+//! # The watchdog
+//!
+//! A monitor thread notices a goroutine that holds a worker thread longer
+//! than a threshold (100 ms by default) without yielding, usually because
+//! it made a blocking call in async code, and reports it while it still
+//! holds the worker: a `WARN` at target `goro::watchdog` naming the
+//! goroutine's id, name and spawn location, also printed to stderr when the
+//! program has no `tracing` subscriber. Set the threshold with
+//! `GORO_WATCHDOG=250ms` (units `us`, `ms`, `s`; `off` turns it off) or
+//! [`Builder::watchdog`](crate::Builder::watchdog). The watchdog costs each
+//! poll a few plain stores, and no thread runs for it until a runtime
+//! starts.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use goro_trace::recorder;
+use goro_trace::{GoroutineInfo, Outcome};
+
+use crate::builder::BuildError;
+use crate::context;
+use crate::id::GoroutineId;
+use crate::join::JoinHandle;
+use crate::task::{Named, Site, Task};
+
+pub use goro_trace::export::Files;
+
+/// Whether goroutines spawned now get a span and are recorded: a recording
+/// is in progress, or a `tracing` subscriber listens to `goro::sched`.
+#[inline]
+pub(crate) fn active() -> bool {
+    recorder::recording() || tracing::enabled!(target: "goro::sched", tracing::Level::INFO)
+}
+
+/// The tracing state of a traced goroutine.
+#[derive(Debug)]
+pub(crate) struct Traced {
+    parent: Option<GoroutineId>,
+    /// Known from the first poll on.
+    id: Cell<Option<GoroutineId>>,
+    span: OnceCell<tracing::Span>,
+    /// The task's waker last seen, and the recording waker wrapping it.
+    waker: RefCell<Option<(Waker, Waker)>>,
+    ended: Cell<bool>,
+}
+
+impl Traced {
+    pub(crate) fn new(parent: Option<GoroutineId>) -> Traced {
+        Traced {
+            parent,
+            id: Cell::new(None),
+            span: OnceCell::new(),
+            waker: RefCell::new(None),
+            ended: Cell::new(false),
+        }
+    }
+
+    /// Polls the goroutine's future inside its span, recording the poll
+    /// and the wakes of this poll's waker.
+    #[inline]
+    pub(crate) fn poll<F: Future>(
+        &self,
+        site: &impl Site,
+        future: Pin<&mut F>,
+        cx: &mut Context<'_>,
+    ) -> Poll<F::Output> {
+        let id = match self.id.get() {
+            Some(id) => id,
+            None => self.first_poll(site),
+        };
+        let _entered = self.span.get().map(tracing::Span::enter);
+        let recording = recorder::recording();
+        let start = recorder::now();
+        let unwinding = Unwinding {
+            traced: self,
+            id,
+            start,
+        };
+        let output = if recording {
+            let waker = self.waker(id, cx.waker());
+            future.poll(&mut Context::from_waker(&waker))
+        } else {
+            future.poll(cx)
+        };
+        std::mem::forget(unwinding);
+        if recording {
+            recorder::poll(start, id.as_u64(), output.is_ready());
+        }
+        if output.is_ready() {
+            self.ended(id, Outcome::Completed);
+        }
+        output
+    }
+
+    #[cold]
+    fn first_poll(&self, site: &impl Site) -> GoroutineId {
+        let id = site
+            .id()
+            .or_else(|| tokio::task::try_id().map(GoroutineId::from_tokio))
+            .unwrap_or(GoroutineId::MAIN);
+        self.id.set(Some(id));
+        let at = site.spawned_at();
+        let span = tracing::info_span!(
+            target: "goro::sched",
+            parent: None,
+            "goroutine",
+            id = id.as_u64(),
+            name = site.name(),
+            spawned_at = %format_args!("{}:{}", at.file(), at.line()),
+            parent = self.parent.map(GoroutineId::as_u64),
+        );
+        tracing::trace!(target: "goro::sched", parent: &span, "first poll");
+        let _ = self.span.set(span);
+        id
+    }
+
+    /// The recording waker for this poll: the task's own waker, wrapped.
+    fn waker(&self, id: GoroutineId, inner: &Waker) -> Waker {
+        let mut cache = self.waker.borrow_mut();
+        if let Some((seen, wrapped)) = cache.as_ref() {
+            if seen.will_wake(inner) {
+                return wrapped.clone();
+            }
+        }
+        let wrapped = Waker::from(Arc::new(RecordingWaker {
+            target: id.as_u64(),
+            inner: inner.clone(),
+        }));
+        *cache = Some((inner.clone(), wrapped.clone()));
+        wrapped
+    }
+
+    fn ended(&self, id: GoroutineId, outcome: Outcome) {
+        if self.ended.replace(true) {
+            return;
+        }
+        recorder::end(id.as_u64(), outcome);
+        let span = self.span.get().cloned().unwrap_or_else(tracing::Span::none);
+        match outcome {
+            Outcome::Completed => {
+                tracing::trace!(target: "goro::sched", parent: &span, "completed")
+            }
+            Outcome::Panicked => tracing::trace!(target: "goro::sched", parent: &span, "panicked"),
+            Outcome::Cancelled => {
+                tracing::trace!(target: "goro::sched", parent: &span, "cancelled")
+            }
+        }
+    }
+
+    /// The goroutine's future is being dropped: if it did not complete, it
+    /// was cancelled (aborted, or abandoned at shutdown).
+    pub(crate) fn dropped(&self) {
+        if let Some(id) = self.id.get() {
+            self.ended(id, Outcome::Cancelled);
+        }
+    }
+}
+
+/// Records the poll and the panic when a traced poll unwinds.
+struct Unwinding<'a> {
+    traced: &'a Traced,
+    id: GoroutineId,
+    start: goro_trace::clock::Stamp,
+}
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        recorder::poll(self.start, self.id.as_u64(), true);
+        self.traced.ended(self.id, Outcome::Panicked);
+    }
+}
+
+/// A task's waker that records who wakes the goroutine.
+struct RecordingWaker {
+    target: u64,
+    inner: Waker,
+}
+
+impl RecordingWaker {
+    fn record(&self) {
+        recorder::wake(self.target, context::current().map(GoroutineId::as_u64));
+    }
+}
+
+impl Wake for RecordingWaker {
+    fn wake(self: Arc<Self>) {
+        self.record();
+        match Arc::try_unwrap(self) {
+            Ok(waker) => waker.inner.wake(),
+            Err(waker) => waker.inner.wake_by_ref(),
+        }
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.record();
+        self.inner.wake_by_ref();
+    }
+}
+
+/// `spawn` for a traced goroutine.
+#[cold]
+pub(crate) fn spawn<F>(
+    future: F,
+    name: Option<Arc<str>>,
+    at: &'static std::panic::Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let flags = context::flags();
+    let ts = recorder::now();
+    let parent = context::current();
+    let mut site = Named::new(at, name.clone(), None);
+    site.traced = Some(Traced::new(parent));
+    let inner = context::spawn(flags, Task::new(future, site));
+    spawned(ts, GoroutineId::from_tokio(inner.id()), parent, name, at);
+    JoinHandle::new(inner)
+}
+
+/// Records and announces the spawn of goroutine `id` at time `ts`.
+pub(crate) fn spawned(
+    ts: goro_trace::clock::Stamp,
+    id: GoroutineId,
+    parent: Option<GoroutineId>,
+    name: Option<Arc<str>>,
+    at: &'static std::panic::Location<'static>,
+) {
+    tracing::trace!(
+        target: "goro::sched",
+        goroutine = id.as_u64(),
+        name = name.as_deref(),
+        spawned_at = %format_args!("{}:{}", at.file(), at.line()),
+        parent = parent.map(GoroutineId::as_u64),
+        "spawned"
+    );
+    recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
+}
+
+/// Wraps a blocking call so that its hand-off and run are recorded, if a
+/// recording is in progress. Called by the submitting goroutine; the
+/// returned closure runs as the goroutine the call belongs to.
+#[inline]
+pub(crate) fn blocking_call<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    let job = recorder::recording()
+        .then(|| recorder::blocking_submit(context::current().map(GoroutineId::as_u64)));
+    move || match job {
+        None => f(),
+        Some(job) => {
+            /// Records the run when the call returns or unwinds.
+            struct Run(u64, goro_trace::clock::Stamp);
+            impl Drop for Run {
+                fn drop(&mut self) {
+                    let goroutine = context::current().map(GoroutineId::as_u64);
+                    recorder::blocking_run(self.1, self.0, goroutine);
+                }
+            }
+            recorder::set_thread_kind(goro_trace::ThreadKind::Blocking);
+            let _run = Run(job, recorder::now());
+            f()
+        }
+    }
+}
+
+/// The main goroutine's tracing state, for `run`.
+pub(crate) fn main_goroutine(at: &'static std::panic::Location<'static>) -> Option<Traced> {
+    if !active() {
+        return None;
+    }
+    recorder::set_thread_kind(goro_trace::ThreadKind::Main);
+    recorder::identify(GoroutineInfo {
+        id: GoroutineId::MAIN.as_u64(),
+        name: Some(Arc::from("main")),
+        spawned_at: at,
+        parent: None,
+    });
+    Some(Traced::new(None))
+}
+
+/// The recording in progress, started by `GORO_TRACE` or by [`start`].
+struct Active {
+    dir: PathBuf,
+    from_env: bool,
+}
+
+static ACTIVE: Mutex<Option<Active>> = Mutex::new(None);
+
+/// What the environment asks of tracing for a runtime being built.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EnvRecording {
+    /// This runtime started the `GORO_TRACE` recording: its main
+    /// goroutine's end writes it.
+    pub(crate) owner: bool,
+}
+
+/// Reads `GORO_TRACE` and `GORO_TRACE_EVENTS`, and starts the recording if
+/// asked and none is in progress.
+pub(crate) fn start_from_env() -> Result<EnvRecording, BuildError> {
+    let dir = match std::env::var_os("GORO_TRACE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => return Ok(EnvRecording { owner: false }),
+    };
+    let mut config = recorder::Config::default();
+    if let Some(raw) = std::env::var_os("GORO_TRACE_EVENTS").filter(|v| !v.is_empty()) {
+        let text = raw.to_string_lossy();
+        match text.parse::<usize>() {
+            Ok(n) if n > 0 => config.events_per_thread = n,
+            _ => return Err(BuildError::TraceEvents(text.into_owned())),
+        }
+    }
+    let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if active.is_some() || recorder::start(config).is_err() {
+        return Ok(EnvRecording { owner: false });
+    }
+    *active = Some(Active {
+        dir,
+        from_env: true,
+    });
+    drop(active);
+    listen_for_ctrl_c();
+    Ok(EnvRecording { owner: true })
+}
+
+/// The main goroutine of the runtime that started the `GORO_TRACE`
+/// recording ended: write it.
+pub(crate) fn main_ended(env: EnvRecording) {
+    if env.owner {
+        finish_active(true, true);
+    }
+}
+
+/// The process is about to exit (a panic, Ctrl-C): write any recording.
+pub(crate) fn exiting() {
+    finish_active(false, true);
+}
+
+/// Stops the recording in progress and writes it; says where on stderr if
+/// `announce`, and always when it fails.
+fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files>> {
+    let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if only_env && !active.as_ref().is_some_and(|a| a.from_env) {
+        return None;
+    }
+    let Active { dir, .. } = active.take()?;
+    let trace = recorder::stop()?;
+    drop(active);
+    let written = goro_trace::export::write_files(&trace, &dir);
+    match &written {
+        Ok(_) if !announce => {}
+        Ok(_) => eprintln!(
+            "goro: trace written to {}: trace.json (open in https://ui.perfetto.dev), timeline.html, summary.txt",
+            dir.display()
+        ),
+        Err(err) => eprintln!("goro: could not write the trace to {}: {err}", dir.display()),
+    }
+    Some(written)
+}
+
+/// On Ctrl-C while recording, write the recording and exit with status 130
+/// (128 + SIGINT), as the interrupted program would have.
+fn listen_for_ctrl_c() {
+    static LISTENING: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    LISTENING.get_or_init(|| {
+        let listener = std::thread::Builder::new()
+            .name("goro-trace-ctrl-c".into())
+            .spawn(|| {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_io()
+                    .build()
+                else {
+                    return;
+                };
+                if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
+                    exiting();
+                    std::process::exit(130);
+                }
+            });
+        if let Err(err) = listener {
+            eprintln!("goro: could not listen for Ctrl-C to write the trace: {err}");
+        }
+    });
+}
+
+/// Why [`start`] could not start a recording.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TraceError {
+    /// A recording is already in progress (`GORO_TRACE`, or another guard).
+    AlreadyRecording,
+}
+
+impl std::fmt::Display for TraceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TraceError::AlreadyRecording => f.write_str(
+                "a goro trace is already being recorded in this process (GORO_TRACE or another guard)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+/// Starts recording the scheduler, process-wide, until the returned guard
+/// finishes; then writes `dir/trace.json`, `dir/timeline.html` and
+/// `dir/summary.txt` (see the [module docs](self)).
+///
+/// Goroutines spawned before the recording started are not in it. A panic
+/// exit or Ctrl-C while recording writes the files too.
+///
+/// # Examples
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("goro-trace-doc-{}", std::process::id()));
+/// let files = goro::run(async {
+///     let guard = goro::trace::start(&dir).unwrap();
+///     let workers: Vec<_> = (0..4).map(|i| goro::go!(async move { i * 2 })).collect();
+///     for worker in workers {
+///         worker.await.unwrap();
+///     }
+///     guard.finish().unwrap()
+/// });
+/// assert!(std::fs::read_to_string(&files.summary_txt).unwrap().contains("goroutines"));
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn start(dir: impl Into<PathBuf>) -> Result<TraceGuard, TraceError> {
+    let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if active.is_some() || recorder::start(recorder::Config::default()).is_err() {
+        return Err(TraceError::AlreadyRecording);
+    }
+    *active = Some(Active {
+        dir: dir.into(),
+        from_env: false,
+    });
+    drop(active);
+    listen_for_ctrl_c();
+    Ok(TraceGuard { finished: false })
+}
+
+/// A recording started by [`start`]. [`finish`](TraceGuard::finish) stops
+/// it and writes the files; dropping the guard does the same and reports a
+/// write error on stderr.
+#[derive(Debug)]
+#[must_use = "the recording stops when the guard is dropped"]
+pub struct TraceGuard {
+    finished: bool,
+}
+
+impl TraceGuard {
+    /// Stops the recording and writes the three files.
+    ///
+    /// # Errors
+    ///
+    /// A file could not be written, or the recording had already been
+    /// written (a panic exit in progress).
+    pub fn finish(mut self) -> std::io::Result<Files> {
+        self.finished = true;
+        finish_active(false, false)
+            .unwrap_or_else(|| Err(std::io::Error::other("the goro trace was already written")))
+    }
+}
+
+impl Drop for TraceGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            finish_active(false, true);
+        }
+    }
+}
+
+/// Parses `GORO_WATCHDOG`: unset or empty is the default threshold, `off`
+/// or `0` turns the watchdog off, otherwise a number with a unit.
+pub(crate) fn watchdog_from_env() -> Result<Option<Duration>, BuildError> {
+    match std::env::var_os("GORO_WATCHDOG") {
+        None => Ok(Some(goro_trace::watchdog::DEFAULT_THRESHOLD)),
+        Some(raw) if raw.is_empty() => Ok(Some(goro_trace::watchdog::DEFAULT_THRESHOLD)),
+        Some(raw) => {
+            let text = raw.to_string_lossy();
+            parse_threshold(text.trim()).ok_or_else(|| BuildError::Watchdog(text.into_owned()))
+        }
+    }
+}
+
+fn parse_threshold(text: &str) -> Option<Option<Duration>> {
+    if text.eq_ignore_ascii_case("off") || text == "0" {
+        return Some(None);
+    }
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let n: u64 = number.parse().ok()?;
+    let threshold = match unit.trim() {
+        "us" | "µs" => Duration::from_micros(n),
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        _ => return None,
+    };
+    Some((!threshold.is_zero()).then_some(threshold))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(parse_threshold("off"), Some(None));
+        assert_eq!(parse_threshold("0"), Some(None));
+        assert_eq!(
+            parse_threshold("250ms"),
+            Some(Some(Duration::from_millis(250)))
+        );
+        assert_eq!(parse_threshold("2s"), Some(Some(Duration::from_secs(2))));
+        assert_eq!(
+            parse_threshold("500us"),
+            Some(Some(Duration::from_micros(500)))
+        );
+        assert_eq!(parse_threshold("100"), None);
+        assert_eq!(parse_threshold("fast"), None);
+        assert_eq!(parse_threshold("ms"), None);
+    }
+}

@@ -1,0 +1,147 @@
+//! `GORO_TRACE=dir` writes the trace when the main goroutine ends, on a
+//! panic exit and on Ctrl-C; the watchdog reports a goroutine that blocks a
+//! worker; bad settings fail at start with one line.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::process::{example, fixture, line_of, run, start};
+
+/// A fresh directory for one test's trace.
+fn trace_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("goro-trace-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn traced(mut cmd: Command, dir: &Path) -> Command {
+    cmd.env("GORO_TRACE", dir).env_remove("GORO_WATCHDOG");
+    cmd
+}
+
+/// The three files exist, and trace.json is one complete JSON document.
+fn assert_written(dir: &Path, stderr: &str) -> serde_json::Value {
+    assert!(
+        stderr.contains(&format!("goro: trace written to {}", dir.display())),
+        "{stderr}"
+    );
+    let summary = std::fs::read_to_string(dir.join("summary.txt")).expect("summary.txt");
+    assert!(!summary.is_empty());
+    let html = std::fs::read_to_string(dir.join("timeline.html")).expect("timeline.html");
+    assert!(html.contains("<svg"), "timeline.html has a picture");
+    let json = std::fs::read_to_string(dir.join("trace.json")).expect("trace.json");
+    serde_json::from_str(&json).expect("trace.json is complete JSON")
+}
+
+/// The goroutine ids and spawn locations the trace's slices carry.
+fn slice_args(trace: &serde_json::Value) -> Vec<String> {
+    trace["traceEvents"]
+        .as_array()
+        .expect("traceEvents")
+        .iter()
+        .filter(|e| e["ph"] == "X")
+        .map(|e| e["args"].to_string())
+        .collect()
+}
+
+#[test]
+fn main_end_writes_the_trace() {
+    let dir = trace_dir("main-end");
+    let ended = run(traced(example("sieve"), &dir));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    let trace = assert_written(&dir, &ended.stderr);
+    let args = slice_args(&trace);
+    assert!(
+        args.iter().any(|a| a.contains("examples/sieve.rs:")),
+        "the polls name their spawn sites: {args:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_panic_exit_writes_the_trace() {
+    let dir = trace_dir("panic");
+    let ended = run(traced(fixture("panic-exit"), &dir));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended.stderr.starts_with("panic: boom: from a goroutine"),
+        "{ended:?}"
+    );
+    let trace = assert_written(&dir, &ended.stderr);
+    let args = slice_args(&trace);
+    assert!(args.iter().any(|a| a.contains("exploder")), "{args:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_writes_the_trace_and_exits_130() {
+    let dir = trace_dir("ctrl-c");
+    let mut child = start(traced(fixture("ctrl-c"), &dir));
+    child.wait_for(true, |line| line == "ready");
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = child.wait();
+    assert_eq!(status.code(), Some(130), "{:?}", child.seen);
+    let stderr: Vec<String> = child.stderr.try_iter().collect();
+    assert_written(&dir, &stderr.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_watchdog_reports_a_blocked_worker_on_stderr() {
+    let mut cmd = fixture("watchdog");
+    cmd.env("GORO_WATCHDOG", "20ms");
+    let mut child = start(cmd);
+    let report = child.wait_for(false, |line| line.starts_with("goro: watchdog: "));
+    let line = line_of("tests/fixtures/process.rs", "// spawn site: blocker");
+    assert!(
+        report.contains(&format!(
+            " [stdin-reader] spawned at tests/fixtures/process.rs:{line} has held worker thread "
+        )),
+        "{report}"
+    );
+    assert!(report.contains("goro::blocking"), "{report}");
+    // Now let the blocked goroutine go.
+    let mut stdin = child.child.stdin.take().unwrap();
+    writeln!(stdin, "thanks").unwrap();
+    drop(stdin);
+    child.wait_for(true, |line| line == "read \"thanks\"");
+    assert_eq!(child.wait().code(), Some(0));
+}
+
+#[test]
+fn the_watchdog_can_be_turned_off() {
+    let mut cmd = fixture("gomaxprocs");
+    cmd.env("GORO_WATCHDOG", "off");
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+}
+
+#[test]
+fn bad_trace_settings_fail_with_one_line() {
+    for (var, value, expected) in [
+        (
+            "GORO_WATCHDOG",
+            "fast",
+            "goro: GORO_WATCHDOG=\"fast\" is not valid: set it to a threshold such as 100ms, 2s or 500us, to off, or unset it\n",
+        ),
+        (
+            "GORO_TRACE_EVENTS",
+            "0",
+            "goro: GORO_TRACE_EVENTS=\"0\" is not valid: set it to a whole number of events per thread, 1 or more, or unset it\n",
+        ),
+    ] {
+        let mut cmd = fixture("gomaxprocs");
+        cmd.env(var, value).env("GORO_TRACE", trace_dir("bad-settings"));
+        let ended = run(cmd);
+        assert_eq!(ended.code(), Some(2), "{ended:?}");
+        assert_eq!(ended.stderr, expected);
+        assert_eq!(ended.stdout, "");
+    }
+}
