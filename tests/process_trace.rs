@@ -47,12 +47,70 @@ fn slice_args(trace: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The structure Perfetto relies on, checked on a real recording: slices
+/// on one track never overlap, every flow has both ends, every track is
+/// named, and polls name their goroutine.
+fn assert_well_formed(trace: &serde_json::Value) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let events = trace["traceEvents"].as_array().expect("traceEvents");
+    let mut slices: BTreeMap<i64, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut named = BTreeSet::new();
+    let mut used = BTreeSet::new();
+    let mut flows: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for e in events {
+        let tid = e["tid"].as_i64();
+        assert!(e["pid"].is_i64(), "integer pid: {e}");
+        match e["ph"].as_str().expect("ph") {
+            "X" => {
+                let tid = tid.expect("integer tid");
+                used.insert(tid);
+                let ts = e["ts"].as_f64().expect("ts");
+                let dur = e["dur"].as_f64().expect("dur");
+                assert!(dur >= 0.0, "{e}");
+                slices.entry(tid).or_default().push((ts, ts + dur));
+                if e["cat"] == "poll" {
+                    assert!(
+                        e["args"]["goroutine"].is_u64(),
+                        "a poll names its goroutine: {e}"
+                    );
+                    assert!(e["args"]["spawned_at"].is_string(), "{e}");
+                }
+            }
+            "M" if e["name"] == "thread_name" => {
+                named.insert(tid.expect("integer tid"));
+            }
+            "s" => flows.entry(e["id"].to_string()).or_default().0 += 1,
+            "f" => flows.entry(e["id"].to_string()).or_default().1 += 1,
+            _ => {}
+        }
+    }
+    for (tid, mut spans) in slices {
+        spans.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        for pair in spans.windows(2) {
+            // Microseconds with three decimals: nanosecond order is kept.
+            assert!(
+                pair[0].1 <= pair[1].0 + 1e-9,
+                "overlap on tid {tid}: {pair:?}"
+            );
+        }
+    }
+    assert!(
+        used.is_subset(&named),
+        "every track is named: {used:?} {named:?}"
+    );
+    assert!(!flows.is_empty(), "spawns and wakes have arrows");
+    for (id, ends) in flows {
+        assert_eq!(ends, (1, 1), "flow {id} has one start and one end");
+    }
+}
+
 #[test]
 fn main_end_writes_the_trace() {
     let dir = trace_dir("main-end");
     let ended = run(traced(example("sieve"), &dir));
     assert_eq!(ended.code(), Some(0), "{ended:?}");
     let trace = assert_written(&dir, &ended.stderr);
+    assert_well_formed(&trace);
     let args = slice_args(&trace);
     assert!(
         args.iter().any(|a| a.contains("examples/sieve.rs:")),
