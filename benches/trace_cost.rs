@@ -110,9 +110,11 @@ fn main() {
         ),
         #[cfg(feature = "trace")]
         "record" => record(rounds),
-        // For instruction counts: goro spawns only, N of them.
+        // For instruction counts (callgrind): N goro spawns on one worker.
         "goro-only" => {
-            on_goro(goro_spawns(rounds));
+            goro::Builder::new()
+                .worker_threads(1)
+                .run(async move { goro::spawn(goro_spawns(rounds)).await.unwrap() });
         }
         #[cfg(feature = "trace")]
         "profile-spawn" => {

@@ -110,19 +110,21 @@ impl Slot {
         seq + 2
     }
 
-    /// The poll numbered `seq` ended. Returns, if the monitor reported it,
-    /// when it noticed (a recorder stamp) and how long the poll had run then.
+    /// The poll numbered `seq` ended. Returns whether the monitor reported
+    /// it; [`Slot::flagged`] then says when and after how long.
     #[inline]
-    pub fn end(&self, seq: u64) -> Option<(crate::clock::Stamp, Nanos)> {
+    pub fn end(&self, seq: u64) -> bool {
         self.seq.store(seq + 2, Ordering::Release);
-        if self.flagged_seq.load(Ordering::Acquire) == seq {
-            Some((
-                self.flagged_at.load(Ordering::Relaxed),
-                self.flagged_for.load(Ordering::Relaxed),
-            ))
-        } else {
-            None
-        }
+        self.flagged_seq.load(Ordering::Acquire) == seq
+    }
+
+    /// When the monitor noticed the last poll it reported (a recorder
+    /// stamp), and how long that poll had run then, in nanoseconds.
+    pub fn flagged(&self) -> (crate::clock::Stamp, Nanos) {
+        (
+            self.flagged_at.load(Ordering::Relaxed),
+            self.flagged_for.load(Ordering::Relaxed),
+        )
     }
 
     /// What the worker is polling, if it is polling and the read was not torn.

@@ -70,14 +70,12 @@ impl Running {
 
 struct ThreadState {
     flags: Cell<Flags>,
-    /// The watchdog's slot of this worker.
+    /// The watchdog's slot of this thread, on the threads of a runtime
+    /// with a watchdog. Blocking-pool threads have one too (Tokio starts
+    /// them the same way), but only goroutine polls use it, and those run on
+    /// workers.
     #[cfg(feature = "trace")]
     watch: Cell<Option<&'static goro_trace::watchdog::Slot>>,
-    /// The watchdog's threshold, for a thread of a runtime with a watchdog
-    /// that has no slot yet: it gets one when it first polls a goroutine
-    /// (blocking-pool threads, which start the same way, never do).
-    #[cfg(feature = "trace")]
-    watch_pending: Cell<Option<std::time::Duration>>,
     /// The goroutine this thread is polling or dropping, if any.
     current: Cell<Option<Running>>,
     /// Whether it is dropping it (its future's destructors run).
@@ -90,8 +88,6 @@ thread_local! {
             flags: Cell::new(Flags::NONE),
             #[cfg(feature = "trace")]
             watch: Cell::new(None),
-            #[cfg(feature = "trace")]
-            watch_pending: Cell::new(None),
             current: Cell::new(None),
             dropping: Cell::new(false),
         }
@@ -121,7 +117,12 @@ pub(crate) fn set_thread(
     STATE.with(|s| {
         s.flags.set(flags);
         #[cfg(feature = "trace")]
-        s.watch_pending.set(watchdog);
+        if let Some(slot) = s
+            .watch
+            .replace(watchdog.map(goro_trace::watchdog::Slot::acquire))
+        {
+            slot.release();
+        }
     });
 }
 
@@ -130,11 +131,8 @@ pub(crate) fn clear_thread() {
     STATE.with(|s| {
         s.flags.set(Flags::NONE);
         #[cfg(feature = "trace")]
-        {
-            s.watch_pending.set(None);
-            if let Some(slot) = s.watch.take() {
-                slot.release();
-            }
+        if let Some(slot) = s.watch.take() {
+            slot.release();
         }
     });
 }
@@ -147,10 +145,7 @@ pub(crate) fn clear_thread() {
 pub(crate) struct EnterThread {
     prev: Flags,
     #[cfg(feature = "trace")]
-    prev_watch: (
-        Option<&'static goro_trace::watchdog::Slot>,
-        Option<std::time::Duration>,
-    ),
+    prev_watch: Option<&'static goro_trace::watchdog::Slot>,
 }
 
 impl EnterThread {
@@ -158,7 +153,7 @@ impl EnterThread {
         STATE.with(|s| EnterThread {
             prev: s.flags.replace(flags),
             #[cfg(feature = "trace")]
-            prev_watch: (s.watch.take(), s.watch_pending.take()),
+            prev_watch: s.watch.take(),
         })
     }
 }
@@ -168,10 +163,7 @@ impl Drop for EnterThread {
         STATE.with(|s| {
             s.flags.set(self.prev);
             #[cfg(feature = "trace")]
-            {
-                s.watch.set(self.prev_watch.0);
-                s.watch_pending.set(self.prev_watch.1);
-            }
+            s.watch.set(self.prev_watch);
         });
     }
 }
@@ -200,38 +192,51 @@ impl Enter {
     }
 
     /// Enters the goroutine for a poll by a worker, which the watchdog
-    /// watches; returns whether its runtime exits on panic.
-    #[inline]
+    /// watches; returns whether its runtime exits on panic. Always inlined,
+    /// with the watchdog's part out of line: inlined whole, or called whole,
+    /// it cost 20-40 instructions per poll more (callgrind).
+    #[inline(always)]
     pub(crate) fn poll(
         running: Running,
         #[cfg(feature = "trace")] name: Option<&std::sync::Arc<str>>,
     ) -> (Enter, bool) {
-        STATE.with(|s| {
+        let (prev, exit_on_panic, slot) = STATE.with(|s| {
             let prev = s.current.replace(Some(running));
-            // A nested poll is part of the outer one.
             #[cfg(feature = "trace")]
-            let watched = match s.watch.get() {
-                Some(slot) if prev.is_none() => Some((slot, watch_begin(slot, running, name))),
-                Some(_) => None,
-                None => s.watch_pending.get().map(|threshold| {
-                    let slot = goro_trace::watchdog::Slot::acquire(threshold);
-                    s.watch.set(Some(slot));
-                    s.watch_pending.set(None);
-                    (slot, watch_begin(slot, running, name))
-                }),
-            };
-            let enter = Enter {
-                prev,
-                #[cfg(feature = "trace")]
-                watched,
-            };
-            (enter, s.flags.get().exit_on_panic())
-        })
+            let slot = s.watch.get();
+            #[cfg(not(feature = "trace"))]
+            let slot = ();
+            (prev, s.flags.get().exit_on_panic(), slot)
+        });
+        // A nested poll is part of the outer one.
+        #[cfg(feature = "trace")]
+        let watched = match slot {
+            Some(slot) if prev.is_none() => Some((slot, watch_begin(slot, running, name))),
+            _ => None,
+        };
+        #[cfg(not(feature = "trace"))]
+        let () = slot;
+        let enter = Enter {
+            prev,
+            #[cfg(feature = "trace")]
+            watched,
+        };
+        (enter, exit_on_panic)
+    }
+}
+
+/// The watchdog reported the poll that just ended: record it.
+#[cfg(feature = "trace")]
+#[cold]
+fn watched_poll_was_blocked(slot: &goro_trace::watchdog::Slot) {
+    let (noticed, held) = slot.flagged();
+    if let Some(id) = running().and_then(Running::id) {
+        goro_trace::recorder::blocked(noticed, id.as_u64(), held);
     }
 }
 
 #[cfg(feature = "trace")]
-#[inline]
+#[inline(never)]
 fn watch_begin(
     slot: &goro_trace::watchdog::Slot,
     running: Running,
@@ -246,10 +251,8 @@ impl Drop for Enter {
     fn drop(&mut self) {
         #[cfg(feature = "trace")]
         if let Some((slot, seq)) = self.watched {
-            if let Some((noticed, held)) = slot.end(seq) {
-                if let Some(id) = running().and_then(Running::id) {
-                    goro_trace::recorder::blocked(noticed, id.as_u64(), held);
-                }
+            if slot.end(seq) {
+                watched_poll_was_blocked(slot);
             }
         }
         STATE.with(|s| s.current.set(self.prev));
