@@ -36,7 +36,10 @@
 //! `goroutine` with fields `id`, `name`, `spawned_at` (file:line) and
 //! `parent`, so log lines from inside it say which goroutine wrote them.
 //! Lifecycle events (spawned, first poll, completed, panicked, cancelled)
-//! go to target `goro::sched` at `TRACE`.
+//! go to target `goro::sched` at `TRACE`. `spawned` is the spawner's event,
+//! sent once the spawn has returned the new goroutine's id, so a log may
+//! show it after the new goroutine's first events; the others are the
+//! goroutine's own, in order.
 //!
 //! # The watchdog
 //!
