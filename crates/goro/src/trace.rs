@@ -36,7 +36,7 @@
 //! `goroutine` with fields `id`, `name`, `spawned_at` (file:line) and
 //! `parent`, so log lines from inside it say which goroutine wrote them.
 //! Lifecycle events (spawned, first poll, completed, panicked, cancelled)
-//! go to target `goro::sched` at `TRACE`.
+//! go to target `goro::sched` at `TRACE`, each goroutine's in that order.
 //!
 //! # The watchdog
 //!
@@ -87,6 +87,8 @@ pub(crate) struct Traced {
     /// The task's waker last seen, and the recording waker wrapping it.
     waker: RefCell<Option<(Waker, Waker)>>,
     ended: Cell<bool>,
+    /// The `spawned` event, if a subscriber hears it.
+    announcement: Option<Arc<Announcement>>,
 }
 
 impl Traced {
@@ -97,6 +99,7 @@ impl Traced {
             span: OnceCell::new(),
             waker: RefCell::new(None),
             ended: Cell::new(false),
+            announcement: None,
         }
     }
 
@@ -154,6 +157,9 @@ impl Traced {
             spawned_at = %format_args!("{}:{}", at.file(), at.line()),
             parent = self.parent.map(GoroutineId::as_u64),
         );
+        if let Some(announcement) = &self.announcement {
+            announcement.say(id, self.parent, site.name(), at);
+        }
         tracing::trace!(target: "goro::sched", parent: &span, "first poll");
         let _ = self.span.set(span);
         id
@@ -258,14 +264,76 @@ where
     let flags = context::flags();
     let ts = recorder::now();
     let parent = context::current();
+    let announcement = tracing::enabled!(target: "goro::sched", tracing::Level::TRACE)
+        .then(|| Arc::new(Announcement::new()));
     let mut site = Named::new(at, name.clone(), None);
-    site.traced = Some(Traced::new(parent));
+    let mut traced = Traced::new(parent);
+    traced.announcement.clone_from(&announcement);
+    site.traced = Some(traced);
     let inner = context::spawn(flags, Task::new(future, site));
-    spawned(ts, GoroutineId::from_tokio(inner.id()), parent, name, at);
+    let id = GoroutineId::from_tokio(inner.id());
+    if let Some(announcement) = announcement {
+        announcement.say(id, parent, name.as_deref(), at);
+    }
+    recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
     JoinHandle::new(inner)
 }
 
-/// Records and announces the spawn of goroutine `id` at time `ts`.
+/// The `spawned` event of a traced goroutine, said once: by the spawner as
+/// soon as it knows the goroutine's id, or by the goroutine if it is polled
+/// first (on another worker, before `spawn` returned), so that a subscriber
+/// always hears it before the goroutine's own events. Made only when a
+/// subscriber listens to `goro::sched` at `TRACE`.
+#[derive(Debug)]
+pub(crate) struct Announcement {
+    /// The spawner's span, the event's parent whoever says it; `None` once
+    /// said (so that the goroutine does not keep its spawner's span open).
+    unsaid: Mutex<Option<tracing::Span>>,
+}
+
+impl Announcement {
+    fn new() -> Announcement {
+        Announcement {
+            unsaid: Mutex::new(Some(tracing::Span::current())),
+        }
+    }
+
+    /// Says it, unless it was said. The goroutine's first poll waits here
+    /// while the spawner says it.
+    fn say(
+        &self,
+        id: GoroutineId,
+        parent: Option<GoroutineId>,
+        name: Option<&str>,
+        at: &'static std::panic::Location<'static>,
+    ) {
+        let mut unsaid = self.unsaid.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(span) = unsaid.take() {
+            say_spawned(&span, id, parent, name, at);
+        }
+    }
+}
+
+fn say_spawned(
+    span: &tracing::Span,
+    id: GoroutineId,
+    parent: Option<GoroutineId>,
+    name: Option<&str>,
+    at: &'static std::panic::Location<'static>,
+) {
+    tracing::trace!(
+        target: "goro::sched",
+        parent: span,
+        goroutine = id.as_u64(),
+        name,
+        spawned_at = %format_args!("{}:{}", at.file(), at.line()),
+        parent = parent.map(GoroutineId::as_u64),
+        "spawned"
+    );
+}
+
+/// Records and announces the spawn of goroutine `id` (one without a
+/// [`Traced`]: `spawn_blocking`'s) at time `ts`.
 pub(crate) fn spawned(
     ts: goro_trace::clock::Stamp,
     id: GoroutineId,
@@ -273,14 +341,7 @@ pub(crate) fn spawned(
     name: Option<Arc<str>>,
     at: &'static std::panic::Location<'static>,
 ) {
-    tracing::trace!(
-        target: "goro::sched",
-        goroutine = id.as_u64(),
-        name = name.as_deref(),
-        spawned_at = %format_args!("{}:{}", at.file(), at.line()),
-        parent = parent.map(GoroutineId::as_u64),
-        "spawned"
-    );
+    say_spawned(&tracing::Span::current(), id, parent, name.as_deref(), at);
     recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
 }
 
