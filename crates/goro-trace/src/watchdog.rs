@@ -54,7 +54,11 @@ impl Slot {
             .name()
             .unwrap_or("unnamed")
             .to_owned();
-        let threshold = (threshold.as_nanos() as u64).max(1);
+        // Saturating: a threshold past u64 nanoseconds (584 years) is
+        // "never", not its low 64 bits.
+        let threshold = u64::try_from(threshold.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
         let slot = match slots.iter().find(|s| !s.in_use.load(Ordering::Relaxed)) {
             Some(slot) => slot,
@@ -314,4 +318,25 @@ fn report(slot: &Slot, seq: u64, polling: &Polling, held: Duration) {
         );
     }
     slot.flag(seq, crate::recorder::now(), held.as_nanos() as u64);
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_threshold_too_long_for_nanoseconds_is_the_longest() {
+        // 18446744074 s is u64::MAX ns plus 290448385 ns: cut to 64 bits,
+        // it was a threshold of 0.29 s.
+        for threshold in [Duration::from_secs(18_446_744_074), Duration::MAX] {
+            let slot = Slot::acquire(threshold);
+            let nanos = slot.threshold.load(Ordering::Relaxed);
+            slot.release();
+            assert_eq!(nanos, u64::MAX, "{threshold:?}");
+        }
+        let slot = Slot::acquire(Duration::from_millis(250));
+        let nanos = slot.threshold.load(Ordering::Relaxed);
+        slot.release();
+        assert_eq!(nanos, 250_000_000);
+    }
 }
