@@ -320,11 +320,21 @@ fn kind_from_u8(kind: u8) -> ThreadKind {
 /// worker, blocking calls a blocking-pool thread).
 pub fn set_thread_kind(kind: ThreadKind) {
     KIND.with(|k| k.set(Some(kind)));
-    LOCAL.with(|local| {
-        if let Some(local) = local.borrow().as_ref() {
+    with_local(|local| {
+        if let Some(local) = local.as_ref() {
             local.ring.kind.store(kind_to_u8(kind), Ordering::Relaxed);
         }
     });
+}
+
+/// Runs `f` on the calling thread's buffer, unless the thread is exiting
+/// and its thread-locals are gone: events recorded from the destructors of
+/// other thread-locals (a waker woken or dropped there) after this one's
+/// are not kept. (`LOCAL.with` would panic there, and a panic in a
+/// thread-local's destructor aborts the process.)
+#[inline]
+fn with_local(f: impl FnOnce(&mut Option<Local>)) {
+    let _ = LOCAL.try_with(|local| f(&mut local.borrow_mut()));
 }
 
 /// Stores `raw` in the calling thread's buffer, if a recording is in
@@ -335,8 +345,7 @@ fn record(raw: Raw) {
     if session == 0 {
         return;
     }
-    LOCAL.with(|local| {
-        let mut local = local.borrow_mut();
+    with_local(|local| {
         if local.as_ref().map_or(true, |l| l.session != session) {
             *local = register(session);
         }
@@ -411,8 +420,7 @@ pub fn identify(info: GoroutineInfo) {
     if session == 0 {
         return;
     }
-    LOCAL.with(|local| {
-        let mut local = local.borrow_mut();
+    with_local(|local| {
         if local.as_ref().map_or(true, |l| l.session != session) {
             *local = register(session);
         }
