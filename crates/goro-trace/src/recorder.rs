@@ -19,7 +19,9 @@ pub const DEFAULT_EVENTS_PER_THREAD: usize = 1 << 18;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
     /// The ring buffer size of each thread, in events (at least 1). A thread
-    /// that records more keeps its newest events and counts the dropped ones.
+    /// that records more keeps its newest events and counts the dropped ones:
+    /// never more than this many, and, since the oldest go a 64th of the
+    /// buffer at a time, never fewer than 31/32 of it (all of it below 64).
     pub events_per_thread: usize,
 }
 
@@ -65,7 +67,7 @@ struct RingInner {
     dropped: u64,
 }
 
-/// Events per chunk (fewer if the whole buffer is smaller).
+/// Events per chunk at most: a 64th of the default buffer.
 const CHUNK: usize = 4096;
 
 impl RingInner {
@@ -74,7 +76,9 @@ impl RingInner {
             chunks: VecDeque::new(),
             len: 0,
             capacity,
-            chunk: capacity.min(CHUNK),
+            // A 64th of the buffer, so that dropping the oldest chunk
+            // leaves most of it (a whole-buffer chunk left one event).
+            chunk: (capacity / 64).clamp(1, CHUNK),
             goroutines: VecDeque::new(),
             dropped: 0,
         }
@@ -89,9 +93,11 @@ impl RingInner {
         self.len += 1;
     }
 
+    /// Starts a new chunk, dropping the oldest if the new one, once full,
+    /// would take the buffer over its capacity.
     #[cold]
     fn push_chunk(&mut self, raw: Raw) {
-        if self.len + 1 > self.capacity {
+        if self.len + self.chunk > self.capacity {
             if let Some(oldest) = self.chunks.pop_front() {
                 self.len -= oldest.len();
                 self.dropped += oldest.len() as u64;
@@ -528,4 +534,58 @@ pub fn blocked(noticed: Stamp, goroutine: Gid, blocked_for: Nanos) {
         a: goroutine,
         b: 0,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(n: u64) -> Raw {
+        Raw {
+            kind: Kind::Wake,
+            t0: n,
+            t1: 0,
+            a: n,
+            b: 0,
+        }
+    }
+
+    /// A buffer of `capacity` after `recorded` events: what it keeps.
+    fn kept(capacity: usize, recorded: u64) -> Vec<u64> {
+        let mut ring = RingInner::new(capacity);
+        for n in 0..recorded {
+            ring.push(raw(n));
+            assert!(
+                ring.len <= capacity,
+                "over capacity: {} > {capacity}",
+                ring.len
+            );
+        }
+        let kept: Vec<u64> = ring.chunks.iter().flatten().map(|r| r.a).collect();
+        assert_eq!(kept.len(), ring.len);
+        assert_eq!(ring.dropped + kept.len() as u64, recorded);
+        kept
+    }
+
+    #[test]
+    fn a_full_buffer_keeps_most_of_its_newest_events() {
+        for capacity in [1, 2, 63, 64, 100, 1000, 4097, 100_000, 300_000, 1 << 18] {
+            for recorded in [capacity as u64 + 1, 3 * capacity as u64 + 17] {
+                let kept = kept(capacity, recorded);
+                // The newest, in order.
+                assert_eq!(kept.last(), Some(&(recorded - 1)), "{capacity}");
+                assert!(kept.windows(2).all(|w| w[1] == w[0] + 1), "{capacity}");
+                let least = if capacity < 64 {
+                    capacity
+                } else {
+                    capacity - capacity / 32
+                };
+                assert!(
+                    kept.len() >= least,
+                    "a buffer of {capacity} kept {} of {recorded}",
+                    kept.len()
+                );
+            }
+        }
+    }
 }

@@ -222,11 +222,16 @@ fn concurrent_recording_snapshots_and_stops() {
         kept + trace.dropped,
         "recorded = kept + dropped"
     );
-    for (thread, (_, last)) in runs {
+    for (thread, (first, last)) in runs {
         assert_eq!(
             last + 1,
             recorded[thread as usize],
             "thread {thread} kept its newest events"
+        );
+        assert!(
+            last + 1 - first >= (EVENTS_PER_THREAD - EVENTS_PER_THREAD / 32) as u64,
+            "thread {thread} kept {} of its newest events",
+            last + 1 - first
         );
     }
 
