@@ -250,7 +250,18 @@ pub fn stop() -> Option<Trace> {
     let mut state = lock(&STATE);
     SESSION.store(0, Ordering::Release);
     let session = state.take()?;
-    Some(collect(&session))
+    let trace = collect(&session);
+    // Each thread holds on to its buffer until it records in the next
+    // recording, or ends: free what the buffers hold now. (A thread that
+    // was recording an event as the recording stopped may store it after
+    // this, into a chunk of its own; the next recording frees that.)
+    for ring in &session.rings {
+        let mut inner = lock(&ring.inner);
+        inner.len = 0;
+        inner.chunks = VecDeque::new();
+        inner.goroutines = VecDeque::new();
+    }
+    Some(trace)
 }
 
 /// What has been recorded so far, without stopping; `None` if nothing is
@@ -539,6 +550,40 @@ pub fn blocked(noticed: Stamp, goroutine: Gid, blocked_for: Nanos) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The only test in this binary that records: the recorder is
+    /// process-wide.
+    #[test]
+    fn stop_frees_the_buffers_of_threads_that_live_on() {
+        use std::sync::mpsc;
+        start(Config::default()).expect("no other recording");
+        let (recorded_tx, recorded) = mpsc::channel();
+        let (end_tx, end) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            for n in 1..=10_000 {
+                wake(n, None);
+            }
+            recorded_tx.send(()).unwrap();
+            // Lives on, recording nothing more, until the test is done.
+            let _ = end.recv();
+        });
+        recorded.recv().unwrap();
+        let rings: Vec<Arc<Ring>> = lock(&STATE).as_ref().unwrap().rings.clone();
+        let trace = stop().expect("the recording");
+        assert_eq!(trace.events.len(), 10_000);
+        assert_eq!(rings.len(), 1);
+        for ring in rings {
+            let inner = lock(&ring.inner);
+            assert_eq!(inner.len, 0);
+            assert!(
+                inner.chunks.is_empty(),
+                "{} chunks held",
+                inner.chunks.len()
+            );
+        }
+        drop(end_tx);
+        thread.join().unwrap();
+    }
 
     fn raw(n: u64) -> Raw {
         Raw {
