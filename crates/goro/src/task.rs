@@ -125,7 +125,7 @@ pin_project! {
             let site = &this.scope.0;
             #[cfg(feature = "trace")]
             if let Some(traced) = site.traced() {
-                traced.dropped();
+                traced.dropped(site);
             }
             context::enter_drop(site.running());
         }

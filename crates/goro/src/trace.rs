@@ -186,22 +186,35 @@ impl Traced {
             return;
         }
         recorder::end(id.as_u64(), outcome);
+        // (No span if it was never polled: the id says who.)
         let span = self.span.get().cloned().unwrap_or_else(tracing::Span::none);
+        let goroutine = id.as_u64();
         match outcome {
             Outcome::Completed => {
-                tracing::trace!(target: "goro::sched", parent: &span, "completed")
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "completed")
             }
-            Outcome::Panicked => tracing::trace!(target: "goro::sched", parent: &span, "panicked"),
+            Outcome::Panicked => {
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "panicked")
+            }
             Outcome::Cancelled => {
-                tracing::trace!(target: "goro::sched", parent: &span, "cancelled")
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "cancelled")
             }
         }
     }
 
     /// The goroutine's future is being dropped: if it did not complete, it
-    /// was cancelled (aborted, or abandoned at shutdown).
-    pub(crate) fn dropped(&self) {
-        if let Some(id) = self.id.get() {
+    /// was cancelled (aborted, or abandoned at shutdown), perhaps before
+    /// its first poll; Tokio drops a task's future with its id set.
+    pub(crate) fn dropped(&self, site: &impl Site) {
+        let id = self
+            .id
+            .get()
+            .or_else(|| site.id())
+            .or_else(|| tokio::task::try_id().map(GoroutineId::from_tokio));
+        if let Some(id) = id {
+            if let Some(announcement) = &self.announcement {
+                announcement.say(id, self.parent, site.name(), site.spawned_at());
+            }
             self.ended(id, Outcome::Cancelled);
         }
     }
