@@ -135,6 +135,22 @@ fn a_panic_exit_writes_the_trace() {
 }
 
 #[test]
+fn a_run_after_a_configuration_error_writes_the_trace() {
+    let dir = trace_dir("try-run-error");
+    let ended = run(traced(fixture("try-run-error-then-run"), &dir));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert!(
+        ended
+            .stdout
+            .starts_with("try_run: worker_threads(0) is not valid"),
+        "{ended:?}"
+    );
+    let trace = assert_written(&dir, &ended.stderr);
+    assert_well_formed(&trace);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn ctrl_c_writes_the_trace_and_exits_130() {
     let dir = trace_dir("ctrl-c");
     let mut child = start(traced(fixture("ctrl-c"), &dir));

@@ -234,7 +234,15 @@ impl Builder {
         }
         #[cfg(feature = "trace")]
         let env = crate::trace::start_from_env()?;
-        let (runtime, flags) = self.build(true)?;
+        let (runtime, flags) = match self.build(true) {
+            Ok(built) => built,
+            Err(err) => {
+                // The program may go on (try_run) and run again.
+                #[cfg(feature = "trace")]
+                crate::trace::abandon(env);
+                return Err(err);
+            }
+        };
         #[allow(unused_mut)]
         let mut site = Named::new(at, Some(Arc::from("main")), Some(GoroutineId::MAIN));
         #[cfg(feature = "trace")]

@@ -450,6 +450,19 @@ pub(crate) fn main_ended(env: EnvRecording) {
     }
 }
 
+/// The runtime that started the `GORO_TRACE` recording could not start:
+/// drop the recording, so that a later runtime starts (and writes) its own.
+pub(crate) fn abandon(env: EnvRecording) {
+    if !env.owner {
+        return;
+    }
+    let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if active.as_ref().is_some_and(|a| a.from_env) {
+        *active = None;
+        recorder::stop();
+    }
+}
+
 /// The process is about to exit (a panic, Ctrl-C): write any recording.
 pub(crate) fn exiting() {
     finish_active(false, true);
