@@ -135,6 +135,19 @@ fn a_panic_exit_writes_the_trace() {
 }
 
 #[test]
+fn an_isolated_main_panic_writes_the_trace() {
+    let dir = trace_dir("panic-main-isolate");
+    let ended = run(traced(fixture("panic-main-isolate"), &dir));
+    assert_eq!(ended.code(), Some(101), "{ended:?}");
+    assert!(
+        ended.stderr.contains("boom: from main, isolated"),
+        "{ended:?}"
+    );
+    assert_written(&dir, &ended.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_run_after_a_configuration_error_writes_the_trace() {
     let dir = trace_dir("try-run-error");
     let ended = run(traced(fixture("try-run-error-then-run"), &dir));

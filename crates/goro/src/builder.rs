@@ -263,6 +263,10 @@ impl Builder {
                 Ok(output)
             }
             Err(payload) => {
+                // The main goroutine ended, by a panic that resumes here
+                // (Panic::Isolate): write the recording as at its return.
+                #[cfg(feature = "trace")]
+                crate::trace::main_ended(env);
                 // Dropping the runtime would wait for blocking calls.
                 runtime.shutdown_background();
                 resume_unwind(payload)
