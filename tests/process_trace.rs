@@ -163,6 +163,58 @@ fn a_run_after_a_configuration_error_writes_the_trace() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A trap for the trace's first file in `dir`, written by process `pid`:
+/// a FIFO where the exporter writes it before renaming it, so that the
+/// write waits (opening it) until [`release`] reads it. A FIFO cannot be
+/// synced, so the write then fails, with a message on stderr: the sign
+/// that it ran to its end.
+fn trap(dir: &Path, pid: u32) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let fifo = dir.join(format!(".trace.json.{pid}.tmp"));
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    fifo
+}
+
+/// Lets the write held by [`trap`] go on.
+fn release(fifo: PathBuf) {
+    // Opening blocks until the writer opens its end: off the test's thread.
+    std::thread::spawn(move || std::fs::read(fifo));
+}
+
+const WRITE_ENDED: &str = "goro: could not write the trace to ";
+
+#[test]
+fn a_panic_exit_waits_for_the_trace_being_written() {
+    let dir = trace_dir("panic-while-written");
+    let mut cmd = fixture("panic-while-the-trace-is-written");
+    cmd.arg(&dir)
+        .env_remove("GORO_TRACE")
+        .env("GORO_WATCHDOG", "off");
+    let mut child = start(cmd);
+    child.wait_for(true, |line| line == "ready");
+    let fifo = trap(&dir, child.child.id());
+    let mut stdin = child.child.stdin.take().unwrap();
+    writeln!(stdin, "go").unwrap();
+    // The main goroutine now writes the trace, held by the trap.
+    child.wait_for(true, |line| line == "writing");
+    writeln!(stdin, "panic").unwrap();
+    child.wait_for(false, |line| {
+        line.starts_with("panic: boom: while the trace is written")
+    });
+    // The panic exit must wait for the write.
+    release(fifo);
+    let status = child.wait();
+    let stderr: Vec<String> = child.stderr.try_iter().collect();
+    assert!(
+        stderr.iter().any(|line| line.starts_with(WRITE_ENDED)),
+        "the process ended before the trace was written: {stderr:?} {:?}",
+        child.seen
+    );
+    assert_eq!(status.code(), Some(2), "{stderr:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn ctrl_c_writes_the_trace_and_exits_130() {
     let dir = trace_dir("ctrl-c");

@@ -470,14 +470,34 @@ pub(crate) fn exiting() {
 
 /// Stops the recording in progress and writes it; says where on stderr if
 /// `announce`, and always when it fails.
+///
+/// `ACTIVE` stays locked until the files are written, so that an exit (a
+/// panic exit elsewhere, Ctrl-C), which comes here first, waits for a write
+/// in progress instead of ending the process halfway through it; and a
+/// guard finishing meanwhile returns once the files are there.
 fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files>> {
+    thread_local! {
+        /// This thread holds `ACTIVE` to write: a panic exit from its own
+        /// hook (a panic while it writes) must not wait for itself.
+        static WRITING: Cell<bool> = const { Cell::new(false) };
+    }
+    struct Writing;
+    impl Drop for Writing {
+        fn drop(&mut self) {
+            WRITING.with(|w| w.set(false));
+        }
+    }
+    if WRITING.with(Cell::get) {
+        return None;
+    }
     let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
     if only_env && !active.as_ref().is_some_and(|a| a.from_env) {
         return None;
     }
     let Active { dir, .. } = active.take()?;
+    WRITING.with(|w| w.set(true));
+    let _writing = Writing;
     let trace = recorder::stop()?;
-    drop(active);
     let written = goro_trace::export::write_files(&trace, &dir);
     match &written {
         Ok(_) if !announce => {}
