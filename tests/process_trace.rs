@@ -216,6 +216,46 @@ fn a_panic_exit_waits_for_the_trace_being_written() {
 }
 
 #[test]
+fn the_watchdog_is_quiet_while_a_panic_exit_writes_the_trace() {
+    let dir = trace_dir("panic-exit-writes-slowly");
+    let mut cmd = traced(fixture("panic-exit-writes-slowly"), &dir);
+    cmd.env("GORO_WATCHDOG", "10ms");
+    let mut child = start(cmd);
+    child.wait_for(true, |line| line == "ready");
+    let fifo = trap(&dir, child.child.id());
+    let mut stdin = child.child.stdin.take().unwrap();
+    writeln!(stdin, "go").unwrap();
+    child.wait_for(false, |line| {
+        line.starts_with("panic: boom: and the trace is written")
+    });
+    // The panic exit is writing the trace, held by the trap: the goroutine
+    // that panicked holds its worker no more. Give the watchdog (sampling
+    // every 2.5 ms) a good while to say otherwise.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let mut stderr = Vec::new();
+    while let Ok(line) = child
+        .stderr
+        .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+    {
+        stderr.push(line);
+    }
+    release(fifo);
+    assert_eq!(child.wait().code(), Some(2));
+    stderr.extend(child.stderr.try_iter());
+    assert!(
+        !stderr
+            .iter()
+            .any(|line| line.starts_with("goro: watchdog:")),
+        "{stderr:#?}"
+    );
+    assert!(
+        stderr.iter().any(|line| line.starts_with(WRITE_ENDED)),
+        "{stderr:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn ctrl_c_writes_the_trace_and_exits_130() {
     let dir = trace_dir("ctrl-c");
     let mut child = start(traced(fixture("ctrl-c"), &dir));
