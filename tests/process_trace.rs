@@ -273,6 +273,32 @@ fn ctrl_c_writes_the_trace_and_exits_130() {
 }
 
 #[test]
+fn a_second_ctrl_c_exits_without_waiting_for_the_trace() {
+    let dir = trace_dir("ctrl-c-twice");
+    let mut child = start(traced(fixture("ctrl-c"), &dir));
+    child.wait_for(true, |line| line == "ready");
+    // The write will wait at the trap until the end of the test.
+    let fifo = trap(&dir, child.child.id());
+    let interrupt = |child: &support::process::Streaming| {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    interrupt(&child);
+    child.wait_for(false, |line| {
+        line.starts_with("goro: interrupted: writing the trace")
+    });
+    interrupt(&child);
+    let status = child.wait();
+    assert_eq!(status.code(), Some(130), "{:?}", child.seen);
+    // (The trap goes with the directory, unread.)
+    drop(fifo);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn the_watchdog_reports_a_blocked_worker_on_stderr() {
     let mut cmd = fixture("watchdog");
     cmd.env("GORO_WATCHDOG", "20ms");

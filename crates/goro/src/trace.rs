@@ -7,8 +7,8 @@
 //! goroutine runs on a goro runtime ([`run`](crate::run),
 //! [`#[goro::main]`](crate::main)). Recording starts with the runtime and
 //! stops when the main goroutine ends, when a panic ends the program, or on
-//! Ctrl-C; then three files are written and their place is printed to
-//! stderr:
+//! Ctrl-C (a second Ctrl-C exits without waiting for the files); then
+//! three files are written and their place is printed to stderr:
 //!
 //! - `dir/trace.json`: a Chrome Trace Event file; open it in Perfetto
 //!   (<https://ui.perfetto.dev>, "Open trace file"). Each worker thread is a
@@ -511,7 +511,9 @@ fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files
 }
 
 /// On Ctrl-C while recording, write the recording and exit with status 130
-/// (128 + SIGINT), as the interrupted program would have.
+/// (128 + SIGINT), as the interrupted program would have. Writing a long
+/// recording takes a while (or waits for one being written elsewhere): a
+/// second Ctrl-C exits at once.
 fn listen_for_ctrl_c() {
     static LISTENING: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     LISTENING.get_or_init(|| {
@@ -524,15 +526,58 @@ fn listen_for_ctrl_c() {
                 else {
                     return;
                 };
-                if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
-                    exiting();
-                    std::process::exit(130);
-                }
+                runtime.block_on(async {
+                    // One listener for both, made now: a second Ctrl-C that
+                    // comes while the first is handled is not missed.
+                    let Ok(mut interrupts) = interrupts() else {
+                        return;
+                    };
+                    if interrupts.recv().await.is_none() {
+                        return;
+                    }
+                    if trace_to_write() {
+                        eprintln!(
+                            "goro: interrupted: writing the trace (Ctrl-C again to exit without it)"
+                        );
+                    }
+                    let exit = || {
+                        exiting();
+                        std::process::exit(130)
+                    };
+                    if std::thread::Builder::new()
+                        .name("goro-trace-exit".into())
+                        .spawn(exit)
+                        .is_err()
+                    {
+                        exit();
+                    }
+                    interrupts.recv().await;
+                    std::process::exit(130)
+                });
             });
         if let Err(err) = listener {
             eprintln!("goro: could not listen for Ctrl-C to write the trace: {err}");
         }
     });
+}
+
+#[cfg(unix)]
+fn interrupts() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+#[cfg(windows)]
+fn interrupts() -> std::io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
+}
+
+/// Whether a recording is in progress or being written.
+fn trace_to_write() -> bool {
+    match ACTIVE.try_lock() {
+        Ok(active) => active.is_some(),
+        Err(std::sync::TryLockError::WouldBlock) => true,
+        Err(std::sync::TryLockError::Poisoned(active)) => active.into_inner().is_some(),
+    }
 }
 
 /// Why [`start`] could not start a recording.
