@@ -12,11 +12,11 @@
 #![cfg(goro_loom)]
 
 use std::panic::Location;
-use std::sync::Arc;
 
 use goro_trace::watchdog::model;
 use goro_trace::watchdog::Slot;
 use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::Arc;
 use loom::thread;
 
 /// One poll as the worker publishes it.
@@ -24,7 +24,7 @@ use loom::thread;
 struct Poll {
     goroutine: u64,
     spawned_at: &'static Location<'static>,
-    name: Option<Arc<str>>,
+    name: Option<std::sync::Arc<str>>,
 }
 
 /// Two different places in the program.
@@ -40,7 +40,7 @@ fn poll(goroutine: u64, spawned_at: &'static Location<'static>, name: Option<&st
     Poll {
         goroutine,
         spawned_at,
-        name: name.map(Arc::from),
+        name: name.map(std::sync::Arc::from),
     }
 }
 
@@ -53,14 +53,15 @@ fn report_of(seq: u64) -> (u64, u64) {
 /// `reads` times, reporting what it read if `report`.
 fn check(first: Poll, second: Poll, reads: usize, report: bool) {
     loom::model(move || {
-        let slot: &'static Slot = Box::leak(Box::new(model::slot()));
+        let slot: Arc<Slot> = Arc::new(model::slot());
         // Set (with Release) by the worker once a poll has ended.
-        let ended: &'static [AtomicBool; 2] =
-            Box::leak(Box::new([AtomicBool::new(false), AtomicBool::new(false)]));
+        let ended = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
         let polls = [first.clone(), second.clone()];
         let published = polls.clone();
 
+        let (slot_, ended_) = (slot.clone(), ended.clone());
         let worker = thread::spawn(move || {
+            let (slot, ended) = (slot_, ended_);
             let mut seqs = Vec::new();
             for (i, p) in published.iter().enumerate() {
                 let seq = slot.begin(p.goroutine, p.spawned_at, p.name.as_ref());
@@ -80,7 +81,7 @@ fn check(first: Poll, second: Poll, reads: usize, report: bool) {
                 ended[0].load(Ordering::Acquire),
                 ended[1].load(Ordering::Acquire),
             ];
-            let Some((seq, goroutine, spawned_at, name)) = model::read(slot) else {
+            let Some((seq, goroutine, spawned_at, name)) = model::read(&slot) else {
                 continue;
             };
             let i = polls
@@ -103,7 +104,7 @@ fn check(first: Poll, second: Poll, reads: usize, report: bool) {
             seen.push((i, seq));
             if report {
                 let (at, held) = report_of(seq);
-                model::flag(slot, seq, at, held);
+                model::flag(&slot, seq, at, held);
             }
         }
 
@@ -114,7 +115,7 @@ fn check(first: Poll, second: Poll, reads: usize, report: bool) {
             assert_eq!(seq, seqs[i], "poll {i} read under its own number");
         }
         // Between polls the slot reads as idle.
-        assert!(model::read(slot).is_none());
+        assert!(model::read(&slot).is_none());
     });
 }
 
