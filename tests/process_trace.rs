@@ -135,6 +135,127 @@ fn a_panic_exit_writes_the_trace() {
 }
 
 #[test]
+fn an_isolated_main_panic_writes_the_trace() {
+    let dir = trace_dir("panic-main-isolate");
+    let ended = run(traced(fixture("panic-main-isolate"), &dir));
+    assert_eq!(ended.code(), Some(101), "{ended:?}");
+    assert!(
+        ended.stderr.contains("boom: from main, isolated"),
+        "{ended:?}"
+    );
+    assert_written(&dir, &ended.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_run_after_a_configuration_error_writes_the_trace() {
+    let dir = trace_dir("try-run-error");
+    let ended = run(traced(fixture("try-run-error-then-run"), &dir));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert!(
+        ended
+            .stdout
+            .starts_with("try_run: worker_threads(0) is not valid"),
+        "{ended:?}"
+    );
+    let trace = assert_written(&dir, &ended.stderr);
+    assert_well_formed(&trace);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A trap for the trace's first file in `dir`, written by process `pid`:
+/// a FIFO where the exporter writes it before renaming it, so that the
+/// write waits (opening it) until [`release`] reads it. A FIFO cannot be
+/// synced, so the write then fails, with a message on stderr: the sign
+/// that it ran to its end.
+fn trap(dir: &Path, pid: u32) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let fifo = dir.join(format!(".trace.json.{pid}.tmp"));
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    fifo
+}
+
+/// Lets the write held by [`trap`] go on.
+fn release(fifo: PathBuf) {
+    // Opening blocks until the writer opens its end: off the test's thread.
+    std::thread::spawn(move || std::fs::read(fifo));
+}
+
+const WRITE_ENDED: &str = "goro: could not write the trace to ";
+
+#[test]
+fn a_panic_exit_waits_for_the_trace_being_written() {
+    let dir = trace_dir("panic-while-written");
+    let mut cmd = fixture("panic-while-the-trace-is-written");
+    cmd.arg(&dir)
+        .env_remove("GORO_TRACE")
+        .env("GORO_WATCHDOG", "off");
+    let mut child = start(cmd);
+    child.wait_for(true, |line| line == "ready");
+    let fifo = trap(&dir, child.child.id());
+    let mut stdin = child.child.stdin.take().unwrap();
+    writeln!(stdin, "go").unwrap();
+    // The main goroutine now writes the trace, held by the trap.
+    child.wait_for(true, |line| line == "writing");
+    writeln!(stdin, "panic").unwrap();
+    child.wait_for(false, |line| {
+        line.starts_with("panic: boom: while the trace is written")
+    });
+    // The panic exit must wait for the write.
+    release(fifo);
+    let status = child.wait();
+    let stderr: Vec<String> = child.stderr.try_iter().collect();
+    assert!(
+        stderr.iter().any(|line| line.starts_with(WRITE_ENDED)),
+        "the process ended before the trace was written: {stderr:?} {:?}",
+        child.seen
+    );
+    assert_eq!(status.code(), Some(2), "{stderr:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_watchdog_is_quiet_while_a_panic_exit_writes_the_trace() {
+    let dir = trace_dir("panic-exit-writes-slowly");
+    let mut cmd = traced(fixture("panic-exit-writes-slowly"), &dir);
+    cmd.env("GORO_WATCHDOG", "10ms");
+    let mut child = start(cmd);
+    child.wait_for(true, |line| line == "ready");
+    let fifo = trap(&dir, child.child.id());
+    let mut stdin = child.child.stdin.take().unwrap();
+    writeln!(stdin, "go").unwrap();
+    child.wait_for(false, |line| {
+        line.starts_with("panic: boom: and the trace is written")
+    });
+    // The panic exit is writing the trace, held by the trap: the goroutine
+    // that panicked holds its worker no more. Give the watchdog (sampling
+    // every 2.5 ms) a good while to say otherwise.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let mut stderr = Vec::new();
+    while let Ok(line) = child
+        .stderr
+        .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+    {
+        stderr.push(line);
+    }
+    release(fifo);
+    assert_eq!(child.wait().code(), Some(2));
+    stderr.extend(child.stderr.try_iter());
+    assert!(
+        !stderr
+            .iter()
+            .any(|line| line.starts_with("goro: watchdog:")),
+        "{stderr:#?}"
+    );
+    assert!(
+        stderr.iter().any(|line| line.starts_with(WRITE_ENDED)),
+        "{stderr:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn ctrl_c_writes_the_trace_and_exits_130() {
     let dir = trace_dir("ctrl-c");
     let mut child = start(traced(fixture("ctrl-c"), &dir));
@@ -148,6 +269,32 @@ fn ctrl_c_writes_the_trace_and_exits_130() {
     assert_eq!(status.code(), Some(130), "{:?}", child.seen);
     let stderr: Vec<String> = child.stderr.try_iter().collect();
     assert_written(&dir, &stderr.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_second_ctrl_c_exits_without_waiting_for_the_trace() {
+    let dir = trace_dir("ctrl-c-twice");
+    let mut child = start(traced(fixture("ctrl-c"), &dir));
+    child.wait_for(true, |line| line == "ready");
+    // The write will wait at the trap until the end of the test.
+    let fifo = trap(&dir, child.child.id());
+    let interrupt = |child: &support::process::Streaming| {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    interrupt(&child);
+    child.wait_for(false, |line| {
+        line.starts_with("goro: interrupted: writing the trace")
+    });
+    interrupt(&child);
+    let status = child.wait();
+    assert_eq!(status.code(), Some(130), "{:?}", child.seen);
+    // (The trap goes with the directory, unread.)
+    drop(fifo);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

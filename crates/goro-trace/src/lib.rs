@@ -25,5 +25,6 @@ pub mod export;
 
 pub use event::{Event, GoroutineInfo, Outcome, ThreadInfo, ThreadKind, Trace};
 pub mod clock;
+mod loom;
 pub mod recorder;
 pub mod watchdog;

@@ -19,7 +19,9 @@ pub const DEFAULT_EVENTS_PER_THREAD: usize = 1 << 18;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
     /// The ring buffer size of each thread, in events (at least 1). A thread
-    /// that records more keeps its newest events and counts the dropped ones.
+    /// that records more keeps its newest events and counts the dropped ones:
+    /// never more than this many, and, since the oldest go a 64th of the
+    /// buffer at a time, never fewer than 31/32 of it (all of it below 64).
     pub events_per_thread: usize,
 }
 
@@ -65,7 +67,7 @@ struct RingInner {
     dropped: u64,
 }
 
-/// Events per chunk (fewer if the whole buffer is smaller).
+/// Events per chunk at most: a 64th of the default buffer.
 const CHUNK: usize = 4096;
 
 impl RingInner {
@@ -74,7 +76,9 @@ impl RingInner {
             chunks: VecDeque::new(),
             len: 0,
             capacity,
-            chunk: capacity.min(CHUNK),
+            // A 64th of the buffer, so that dropping the oldest chunk
+            // leaves most of it (a whole-buffer chunk left one event).
+            chunk: (capacity / 64).clamp(1, CHUNK),
             goroutines: VecDeque::new(),
             dropped: 0,
         }
@@ -89,9 +93,11 @@ impl RingInner {
         self.len += 1;
     }
 
+    /// Starts a new chunk, dropping the oldest if the new one, once full,
+    /// would take the buffer over its capacity.
     #[cold]
     fn push_chunk(&mut self, raw: Raw) {
-        if self.len + 1 > self.capacity {
+        if self.len + self.chunk > self.capacity {
             if let Some(oldest) = self.chunks.pop_front() {
                 self.len -= oldest.len();
                 self.dropped += oldest.len() as u64;
@@ -244,7 +250,18 @@ pub fn stop() -> Option<Trace> {
     let mut state = lock(&STATE);
     SESSION.store(0, Ordering::Release);
     let session = state.take()?;
-    Some(collect(&session))
+    let trace = collect(&session);
+    // Each thread holds on to its buffer until it records in the next
+    // recording, or ends: free what the buffers hold now. (A thread that
+    // was recording an event as the recording stopped may store it after
+    // this, into a chunk of its own; the next recording frees that.)
+    for ring in &session.rings {
+        let mut inner = lock(&ring.inner);
+        inner.len = 0;
+        inner.chunks = VecDeque::new();
+        inner.goroutines = VecDeque::new();
+    }
+    Some(trace)
 }
 
 /// What has been recorded so far, without stopping; `None` if nothing is
@@ -320,11 +337,21 @@ fn kind_from_u8(kind: u8) -> ThreadKind {
 /// worker, blocking calls a blocking-pool thread).
 pub fn set_thread_kind(kind: ThreadKind) {
     KIND.with(|k| k.set(Some(kind)));
-    LOCAL.with(|local| {
-        if let Some(local) = local.borrow().as_ref() {
+    with_local(|local| {
+        if let Some(local) = local.as_ref() {
             local.ring.kind.store(kind_to_u8(kind), Ordering::Relaxed);
         }
     });
+}
+
+/// Runs `f` on the calling thread's buffer, unless the thread is exiting
+/// and its thread-locals are gone: events recorded from the destructors of
+/// other thread-locals (a waker woken or dropped there) after this one's
+/// are not kept. (`LOCAL.with` would panic there, and a panic in a
+/// thread-local's destructor aborts the process.)
+#[inline]
+fn with_local(f: impl FnOnce(&mut Option<Local>)) {
+    let _ = LOCAL.try_with(|local| f(&mut local.borrow_mut()));
 }
 
 /// Stores `raw` in the calling thread's buffer, if a recording is in
@@ -335,8 +362,7 @@ fn record(raw: Raw) {
     if session == 0 {
         return;
     }
-    LOCAL.with(|local| {
-        let mut local = local.borrow_mut();
+    with_local(|local| {
         if local.as_ref().map_or(true, |l| l.session != session) {
             *local = register(session);
         }
@@ -411,8 +437,7 @@ pub fn identify(info: GoroutineInfo) {
     if session == 0 {
         return;
     }
-    LOCAL.with(|local| {
-        let mut local = local.borrow_mut();
+    with_local(|local| {
         if local.as_ref().map_or(true, |l| l.session != session) {
             *local = register(session);
         }
@@ -520,4 +545,92 @@ pub fn blocked(noticed: Stamp, goroutine: Gid, blocked_for: Nanos) {
         a: goroutine,
         b: 0,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The only test in this binary that records: the recorder is
+    /// process-wide.
+    #[test]
+    fn stop_frees_the_buffers_of_threads_that_live_on() {
+        use std::sync::mpsc;
+        start(Config::default()).expect("no other recording");
+        let (recorded_tx, recorded) = mpsc::channel();
+        let (end_tx, end) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            for n in 1..=10_000 {
+                wake(n, None);
+            }
+            recorded_tx.send(()).unwrap();
+            // Lives on, recording nothing more, until the test is done.
+            let _ = end.recv();
+        });
+        recorded.recv().unwrap();
+        let rings: Vec<Arc<Ring>> = lock(&STATE).as_ref().unwrap().rings.clone();
+        let trace = stop().expect("the recording");
+        assert_eq!(trace.events.len(), 10_000);
+        assert_eq!(rings.len(), 1);
+        for ring in rings {
+            let inner = lock(&ring.inner);
+            assert_eq!(inner.len, 0);
+            assert!(
+                inner.chunks.is_empty(),
+                "{} chunks held",
+                inner.chunks.len()
+            );
+        }
+        drop(end_tx);
+        thread.join().unwrap();
+    }
+
+    fn raw(n: u64) -> Raw {
+        Raw {
+            kind: Kind::Wake,
+            t0: n,
+            t1: 0,
+            a: n,
+            b: 0,
+        }
+    }
+
+    /// A buffer of `capacity` after `recorded` events: what it keeps.
+    fn kept(capacity: usize, recorded: u64) -> Vec<u64> {
+        let mut ring = RingInner::new(capacity);
+        for n in 0..recorded {
+            ring.push(raw(n));
+            assert!(
+                ring.len <= capacity,
+                "over capacity: {} > {capacity}",
+                ring.len
+            );
+        }
+        let kept: Vec<u64> = ring.chunks.iter().flatten().map(|r| r.a).collect();
+        assert_eq!(kept.len(), ring.len);
+        assert_eq!(ring.dropped + kept.len() as u64, recorded);
+        kept
+    }
+
+    #[test]
+    fn a_full_buffer_keeps_most_of_its_newest_events() {
+        for capacity in [1, 2, 63, 64, 100, 1000, 4097, 100_000, 300_000, 1 << 18] {
+            for recorded in [capacity as u64 + 1, 3 * capacity as u64 + 17] {
+                let kept = kept(capacity, recorded);
+                // The newest, in order.
+                assert_eq!(kept.last(), Some(&(recorded - 1)), "{capacity}");
+                assert!(kept.windows(2).all(|w| w[1] == w[0] + 1), "{capacity}");
+                let least = if capacity < 64 {
+                    capacity
+                } else {
+                    capacity - capacity / 32
+                };
+                assert!(
+                    kept.len() >= least,
+                    "a buffer of {capacity} kept {} of {recorded}",
+                    kept.len()
+                );
+            }
+        }
+    }
 }

@@ -11,11 +11,12 @@
 //! `tracing` subscriber, so the report is never lost).
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::event::{Gid, Nanos};
+// loom's in the model checks, std's otherwise.
+use crate::loom::{fence, AtomicBool, AtomicPtr, AtomicU64, Mutex, Ordering};
 
 /// The threshold when none is configured.
 pub const DEFAULT_THRESHOLD: Duration = Duration::from_millis(100);
@@ -35,12 +36,14 @@ pub struct Slot {
     flagged_at: AtomicU64,
     flagged_for: AtomicU64,
     threshold: AtomicU64,
-    thread: Mutex<String>,
+    /// The worker thread's name, for the report (not part of the sequence
+    /// lock, so std's mutex in the model checks too).
+    thread: std::sync::Mutex<String>,
     in_use: AtomicBool,
 }
 
 /// The slots of all threads that ever had one; freed slots are reused.
-static SLOTS: Mutex<Vec<&'static Slot>> = Mutex::new(Vec::new());
+static SLOTS: std::sync::Mutex<Vec<&'static Slot>> = std::sync::Mutex::new(Vec::new());
 
 impl Slot {
     /// A slot for the calling worker thread, watched with `threshold`.
@@ -51,24 +54,16 @@ impl Slot {
             .name()
             .unwrap_or("unnamed")
             .to_owned();
-        let threshold = (threshold.as_nanos() as u64).max(1);
+        // Saturating: a threshold past u64 nanoseconds (584 years) is
+        // "never", not its low 64 bits.
+        let threshold = u64::try_from(threshold.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let mut slots = SLOTS.lock().unwrap_or_else(PoisonError::into_inner);
         let slot = match slots.iter().find(|s| !s.in_use.load(Ordering::Relaxed)) {
             Some(slot) => slot,
             None => {
-                let slot: &'static Slot = Box::leak(Box::new(Slot {
-                    seq: AtomicU64::new(0),
-                    spawned_at: AtomicPtr::new(std::ptr::null_mut()),
-                    goroutine: AtomicU64::new(0),
-                    has_name: AtomicBool::new(false),
-                    name: Mutex::new(None),
-                    flagged_seq: AtomicU64::new(u64::MAX),
-                    flagged_at: AtomicU64::new(0),
-                    flagged_for: AtomicU64::new(0),
-                    threshold: AtomicU64::new(threshold),
-                    thread: Mutex::new(String::new()),
-                    in_use: AtomicBool::new(false),
-                }));
+                let slot: &'static Slot = Box::leak(Box::new(Slot::new(threshold)));
                 slots.push(slot);
                 slot
             }
@@ -79,6 +74,23 @@ impl Slot {
         drop(slots);
         start_monitor();
         slot
+    }
+
+    /// A slot of no thread, not watched yet.
+    fn new(threshold: u64) -> Slot {
+        Slot {
+            seq: AtomicU64::new(0),
+            spawned_at: AtomicPtr::new(std::ptr::null_mut()),
+            goroutine: AtomicU64::new(0),
+            has_name: AtomicBool::new(false),
+            name: Mutex::new(None),
+            flagged_seq: AtomicU64::new(u64::MAX),
+            flagged_at: AtomicU64::new(0),
+            flagged_for: AtomicU64::new(0),
+            threshold: AtomicU64::new(threshold),
+            thread: std::sync::Mutex::new(String::new()),
+            in_use: AtomicBool::new(false),
+        }
     }
 
     /// Gives the slot back (the worker thread ends).
@@ -98,7 +110,7 @@ impl Slot {
     ) -> u64 {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq + 1, Ordering::Relaxed);
-        std::sync::atomic::fence(Ordering::Release);
+        fence(Ordering::Release);
         self.goroutine.store(goroutine, Ordering::Relaxed);
         self.spawned_at
             .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
@@ -143,7 +155,7 @@ impl Slot {
         } else {
             None
         };
-        std::sync::atomic::fence(Ordering::Acquire);
+        fence(Ordering::Acquire);
         if self.seq.load(Ordering::Relaxed) != before || spawned_at.is_null() {
             return None;
         }
@@ -155,6 +167,43 @@ impl Slot {
                 name,
             },
         ))
+    }
+
+    /// The monitor reported poll `seq`: it noticed it at `at` (a recorder
+    /// stamp), when it had run for `held` nanoseconds. Published for the
+    /// worker's [`Slot::end`] of that poll.
+    fn flag(&self, seq: u64, at: crate::clock::Stamp, held: Nanos) {
+        self.flagged_at.store(at, Ordering::Relaxed);
+        self.flagged_for.store(held, Ordering::Relaxed);
+        self.flagged_seq.store(seq, Ordering::Release);
+    }
+}
+
+/// The monitor's side of a slot, for the model checks of the sequence lock
+/// (`tests/loom_watchdog.rs`); only in builds with `--cfg goro_loom`.
+#[cfg(goro_loom)]
+#[doc(hidden)]
+pub mod model {
+    use super::*;
+
+    /// What the monitor read: the poll's number, goroutine, spawn location
+    /// and name.
+    pub type Read = (u64, Gid, &'static Location<'static>, Option<Arc<str>>);
+
+    /// A slot of no thread, outside the monitor's list.
+    pub fn slot() -> Slot {
+        Slot::new(1)
+    }
+
+    /// The monitor's read of `slot`.
+    pub fn read(slot: &Slot) -> Option<Read> {
+        slot.read()
+            .map(|(seq, p)| (seq, p.goroutine, p.spawned_at, p.name))
+    }
+
+    /// The monitor's report of poll `seq` of `slot`.
+    pub fn flag(slot: &Slot, seq: u64, at: u64, held: Nanos) {
+        slot.flag(seq, at, held);
     }
 }
 
@@ -268,9 +317,26 @@ fn report(slot: &Slot, seq: u64, polling: &Polling, held: Duration) {
              without yielding; run blocking calls with goro::blocking(|| ..) or goro::spawn_blocking"
         );
     }
-    slot.flagged_at
-        .store(crate::recorder::now(), Ordering::Relaxed);
-    slot.flagged_for
-        .store(held.as_nanos() as u64, Ordering::Relaxed);
-    slot.flagged_seq.store(seq, Ordering::Release);
+    slot.flag(seq, crate::recorder::now(), held.as_nanos() as u64);
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_threshold_too_long_for_nanoseconds_is_the_longest() {
+        // 18446744074 s is u64::MAX ns plus 290448385 ns: cut to 64 bits,
+        // it was a threshold of 0.29 s.
+        for threshold in [Duration::from_secs(18_446_744_074), Duration::MAX] {
+            let slot = Slot::acquire(threshold);
+            let nanos = slot.threshold.load(Ordering::Relaxed);
+            slot.release();
+            assert_eq!(nanos, u64::MAX, "{threshold:?}");
+        }
+        let slot = Slot::acquire(Duration::from_millis(250));
+        let nanos = slot.threshold.load(Ordering::Relaxed);
+        slot.release();
+        assert_eq!(nanos, 250_000_000);
+    }
 }

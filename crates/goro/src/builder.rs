@@ -234,7 +234,15 @@ impl Builder {
         }
         #[cfg(feature = "trace")]
         let env = crate::trace::start_from_env()?;
-        let (runtime, flags) = self.build(true)?;
+        let (runtime, flags) = match self.build(true) {
+            Ok(built) => built,
+            Err(err) => {
+                // The program may go on (try_run) and run again.
+                #[cfg(feature = "trace")]
+                crate::trace::abandon(env);
+                return Err(err);
+            }
+        };
         #[allow(unused_mut)]
         let mut site = Named::new(at, Some(Arc::from("main")), Some(GoroutineId::MAIN));
         #[cfg(feature = "trace")]
@@ -255,6 +263,10 @@ impl Builder {
                 Ok(output)
             }
             Err(payload) => {
+                // The main goroutine ended, by a panic that resumes here
+                // (Panic::Isolate): write the recording as at its return.
+                #[cfg(feature = "trace")]
+                crate::trace::main_ended(env);
                 // Dropping the runtime would wait for blocking calls.
                 runtime.shutdown_background();
                 resume_unwind(payload)

@@ -125,7 +125,7 @@ pin_project! {
             let site = &this.scope.0;
             #[cfg(feature = "trace")]
             if let Some(traced) = site.traced() {
-                traced.dropped();
+                traced.dropped(site);
             }
             context::enter_drop(site.running());
         }
@@ -187,7 +187,7 @@ pub(crate) fn guarded<S: Site, R>(site: &S, f: impl FnOnce() -> R) -> R {
 
 #[inline]
 fn run_guarded<S: Site, R>(site: &S, entered: (Enter, bool), f: impl FnOnce() -> R) -> R {
-    let (_enter, exit_on_panic) = entered;
+    let (enter, exit_on_panic) = entered;
     if !exit_on_panic {
         return f();
     }
@@ -196,6 +196,13 @@ fn run_guarded<S: Site, R>(site: &S, entered: (Enter, bool), f: impl FnOnce() ->
             panic::returned_normally();
             value
         }
-        Err(payload) => panic::exit(site, payload),
+        Err(payload) => {
+            // The poll is over. Ending it here keeps the watchdog from
+            // reporting the goroutine as holding its worker while the exit
+            // writes a trace, or while a second panicking goroutine waits
+            // for the first to end the process.
+            drop(enter);
+            panic::exit(site, payload)
+        }
     }
 }

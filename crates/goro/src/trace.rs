@@ -7,8 +7,8 @@
 //! goroutine runs on a goro runtime ([`run`](crate::run),
 //! [`#[goro::main]`](crate::main)). Recording starts with the runtime and
 //! stops when the main goroutine ends, when a panic ends the program, or on
-//! Ctrl-C; then three files are written and their place is printed to
-//! stderr:
+//! Ctrl-C (a second Ctrl-C exits without waiting for the files); then
+//! three files are written and their place is printed to stderr:
 //!
 //! - `dir/trace.json`: a Chrome Trace Event file; open it in Perfetto
 //!   (<https://ui.perfetto.dev>, "Open trace file"). Each worker thread is a
@@ -36,10 +36,7 @@
 //! `goroutine` with fields `id`, `name`, `spawned_at` (file:line) and
 //! `parent`, so log lines from inside it say which goroutine wrote them.
 //! Lifecycle events (spawned, first poll, completed, panicked, cancelled)
-//! go to target `goro::sched` at `TRACE`. `spawned` is the spawner's event,
-//! sent once the spawn has returned the new goroutine's id, so a log may
-//! show it after the new goroutine's first events; the others are the
-//! goroutine's own, in order.
+//! go to target `goro::sched` at `TRACE`, each goroutine's in that order.
 //!
 //! # The watchdog
 //!
@@ -90,6 +87,8 @@ pub(crate) struct Traced {
     /// The task's waker last seen, and the recording waker wrapping it.
     waker: RefCell<Option<(Waker, Waker)>>,
     ended: Cell<bool>,
+    /// The `spawned` event, if a subscriber hears it.
+    announcement: Option<Arc<Announcement>>,
 }
 
 impl Traced {
@@ -100,6 +99,7 @@ impl Traced {
             span: OnceCell::new(),
             waker: RefCell::new(None),
             ended: Cell::new(false),
+            announcement: None,
         }
     }
 
@@ -157,6 +157,9 @@ impl Traced {
             spawned_at = %format_args!("{}:{}", at.file(), at.line()),
             parent = self.parent.map(GoroutineId::as_u64),
         );
+        if let Some(announcement) = &self.announcement {
+            announcement.say(id, self.parent, site.name(), at);
+        }
         tracing::trace!(target: "goro::sched", parent: &span, "first poll");
         let _ = self.span.set(span);
         id
@@ -183,22 +186,35 @@ impl Traced {
             return;
         }
         recorder::end(id.as_u64(), outcome);
+        // (No span if it was never polled: the id says who.)
         let span = self.span.get().cloned().unwrap_or_else(tracing::Span::none);
+        let goroutine = id.as_u64();
         match outcome {
             Outcome::Completed => {
-                tracing::trace!(target: "goro::sched", parent: &span, "completed")
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "completed")
             }
-            Outcome::Panicked => tracing::trace!(target: "goro::sched", parent: &span, "panicked"),
+            Outcome::Panicked => {
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "panicked")
+            }
             Outcome::Cancelled => {
-                tracing::trace!(target: "goro::sched", parent: &span, "cancelled")
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "cancelled")
             }
         }
     }
 
     /// The goroutine's future is being dropped: if it did not complete, it
-    /// was cancelled (aborted, or abandoned at shutdown).
-    pub(crate) fn dropped(&self) {
-        if let Some(id) = self.id.get() {
+    /// was cancelled (aborted, or abandoned at shutdown), perhaps before
+    /// its first poll; Tokio drops a task's future with its id set.
+    pub(crate) fn dropped(&self, site: &impl Site) {
+        let id = self
+            .id
+            .get()
+            .or_else(|| site.id())
+            .or_else(|| tokio::task::try_id().map(GoroutineId::from_tokio));
+        if let Some(id) = id {
+            if let Some(announcement) = &self.announcement {
+                announcement.say(id, self.parent, site.name(), site.spawned_at());
+            }
             self.ended(id, Outcome::Cancelled);
         }
     }
@@ -261,14 +277,76 @@ where
     let flags = context::flags();
     let ts = recorder::now();
     let parent = context::current();
+    let announcement = tracing::enabled!(target: "goro::sched", tracing::Level::TRACE)
+        .then(|| Arc::new(Announcement::new()));
     let mut site = Named::new(at, name.clone(), None);
-    site.traced = Some(Traced::new(parent));
+    let mut traced = Traced::new(parent);
+    traced.announcement.clone_from(&announcement);
+    site.traced = Some(traced);
     let inner = context::spawn(flags, Task::new(future, site));
-    spawned(ts, GoroutineId::from_tokio(inner.id()), parent, name, at);
+    let id = GoroutineId::from_tokio(inner.id());
+    if let Some(announcement) = announcement {
+        announcement.say(id, parent, name.as_deref(), at);
+    }
+    recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
     JoinHandle::new(inner)
 }
 
-/// Records and announces the spawn of goroutine `id` at time `ts`.
+/// The `spawned` event of a traced goroutine, said once: by the spawner as
+/// soon as it knows the goroutine's id, or by the goroutine if it is polled
+/// first (on another worker, before `spawn` returned), so that a subscriber
+/// always hears it before the goroutine's own events. Made only when a
+/// subscriber listens to `goro::sched` at `TRACE`.
+#[derive(Debug)]
+pub(crate) struct Announcement {
+    /// The spawner's span, the event's parent whoever says it; `None` once
+    /// said (so that the goroutine does not keep its spawner's span open).
+    unsaid: Mutex<Option<tracing::Span>>,
+}
+
+impl Announcement {
+    fn new() -> Announcement {
+        Announcement {
+            unsaid: Mutex::new(Some(tracing::Span::current())),
+        }
+    }
+
+    /// Says it, unless it was said. The goroutine's first poll waits here
+    /// while the spawner says it.
+    fn say(
+        &self,
+        id: GoroutineId,
+        parent: Option<GoroutineId>,
+        name: Option<&str>,
+        at: &'static std::panic::Location<'static>,
+    ) {
+        let mut unsaid = self.unsaid.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(span) = unsaid.take() {
+            say_spawned(&span, id, parent, name, at);
+        }
+    }
+}
+
+fn say_spawned(
+    span: &tracing::Span,
+    id: GoroutineId,
+    parent: Option<GoroutineId>,
+    name: Option<&str>,
+    at: &'static std::panic::Location<'static>,
+) {
+    tracing::trace!(
+        target: "goro::sched",
+        parent: span,
+        goroutine = id.as_u64(),
+        name,
+        spawned_at = %format_args!("{}:{}", at.file(), at.line()),
+        parent = parent.map(GoroutineId::as_u64),
+        "spawned"
+    );
+}
+
+/// Records and announces the spawn of goroutine `id` (one without a
+/// [`Traced`]: `spawn_blocking`'s) at time `ts`.
 pub(crate) fn spawned(
     ts: goro_trace::clock::Stamp,
     id: GoroutineId,
@@ -276,14 +354,7 @@ pub(crate) fn spawned(
     name: Option<Arc<str>>,
     at: &'static std::panic::Location<'static>,
 ) {
-    tracing::trace!(
-        target: "goro::sched",
-        goroutine = id.as_u64(),
-        name = name.as_deref(),
-        spawned_at = %format_args!("{}:{}", at.file(), at.line()),
-        parent = parent.map(GoroutineId::as_u64),
-        "spawned"
-    );
+    say_spawned(&tracing::Span::current(), id, parent, name.as_deref(), at);
     recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
 }
 
@@ -379,6 +450,19 @@ pub(crate) fn main_ended(env: EnvRecording) {
     }
 }
 
+/// The runtime that started the `GORO_TRACE` recording could not start:
+/// drop the recording, so that a later runtime starts (and writes) its own.
+pub(crate) fn abandon(env: EnvRecording) {
+    if !env.owner {
+        return;
+    }
+    let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if active.as_ref().is_some_and(|a| a.from_env) {
+        *active = None;
+        recorder::stop();
+    }
+}
+
 /// The process is about to exit (a panic, Ctrl-C): write any recording.
 pub(crate) fn exiting() {
     finish_active(false, true);
@@ -386,14 +470,34 @@ pub(crate) fn exiting() {
 
 /// Stops the recording in progress and writes it; says where on stderr if
 /// `announce`, and always when it fails.
+///
+/// `ACTIVE` stays locked until the files are written, so that an exit (a
+/// panic exit elsewhere, Ctrl-C), which comes here first, waits for a write
+/// in progress instead of ending the process halfway through it; and a
+/// guard finishing meanwhile returns once the files are there.
 fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files>> {
+    thread_local! {
+        /// This thread holds `ACTIVE` to write: a panic exit from its own
+        /// hook (a panic while it writes) must not wait for itself.
+        static WRITING: Cell<bool> = const { Cell::new(false) };
+    }
+    struct Writing;
+    impl Drop for Writing {
+        fn drop(&mut self) {
+            WRITING.with(|w| w.set(false));
+        }
+    }
+    if WRITING.with(Cell::get) {
+        return None;
+    }
     let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
     if only_env && !active.as_ref().is_some_and(|a| a.from_env) {
         return None;
     }
     let Active { dir, .. } = active.take()?;
+    WRITING.with(|w| w.set(true));
+    let _writing = Writing;
     let trace = recorder::stop()?;
-    drop(active);
     let written = goro_trace::export::write_files(&trace, &dir);
     match &written {
         Ok(_) if !announce => {}
@@ -407,7 +511,9 @@ fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files
 }
 
 /// On Ctrl-C while recording, write the recording and exit with status 130
-/// (128 + SIGINT), as the interrupted program would have.
+/// (128 + SIGINT), as the interrupted program would have. Writing a long
+/// recording takes a while (or waits for one being written elsewhere): a
+/// second Ctrl-C exits at once.
 fn listen_for_ctrl_c() {
     static LISTENING: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     LISTENING.get_or_init(|| {
@@ -420,15 +526,58 @@ fn listen_for_ctrl_c() {
                 else {
                     return;
                 };
-                if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
-                    exiting();
-                    std::process::exit(130);
-                }
+                runtime.block_on(async {
+                    // One listener for both, made now: a second Ctrl-C that
+                    // comes while the first is handled is not missed.
+                    let Ok(mut interrupts) = interrupts() else {
+                        return;
+                    };
+                    if interrupts.recv().await.is_none() {
+                        return;
+                    }
+                    if trace_to_write() {
+                        eprintln!(
+                            "goro: interrupted: writing the trace (Ctrl-C again to exit without it)"
+                        );
+                    }
+                    let exit = || {
+                        exiting();
+                        std::process::exit(130)
+                    };
+                    if std::thread::Builder::new()
+                        .name("goro-trace-exit".into())
+                        .spawn(exit)
+                        .is_err()
+                    {
+                        exit();
+                    }
+                    interrupts.recv().await;
+                    std::process::exit(130)
+                });
             });
         if let Err(err) = listener {
             eprintln!("goro: could not listen for Ctrl-C to write the trace: {err}");
         }
     });
+}
+
+#[cfg(unix)]
+fn interrupts() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+#[cfg(windows)]
+fn interrupts() -> std::io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
+}
+
+/// Whether a recording is in progress or being written.
+fn trace_to_write() -> bool {
+    match ACTIVE.try_lock() {
+        Ok(active) => active.is_some(),
+        Err(std::sync::TryLockError::WouldBlock) => true,
+        Err(std::sync::TryLockError::Poisoned(active)) => active.into_inner().is_some(),
+    }
 }
 
 /// Why [`start`] could not start a recording.
