@@ -309,12 +309,14 @@ fn report(slot: &Slot, seq: u64, polling: &Polling, held: Duration) {
         blocked_ms = millis as u64,
         worker = %thread,
         "{who} spawned at {site} has held worker thread {thread} for {millis} ms without yielding; \
-         run blocking calls with goro::blocking(|| ..) or goro::spawn_blocking so the worker stays free"
+         run blocking calls with goro::blocking(|| ..) or goro::spawn_blocking, and let long \
+         computations yield (goro::gosched().await), so the worker stays free"
     );
     if !tracing::dispatcher::has_been_set() {
         eprintln!(
             "goro: watchdog: {who} spawned at {site} has held worker thread {thread} for {millis} ms \
-             without yielding; run blocking calls with goro::blocking(|| ..) or goro::spawn_blocking"
+             without yielding; run blocking calls with goro::blocking(|| ..) or goro::spawn_blocking, \
+             and let long computations yield (goro::gosched().await)"
         );
     }
     slot.flag(seq, crate::recorder::now(), held.as_nanos() as u64);
