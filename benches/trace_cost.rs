@@ -26,6 +26,7 @@ use runtimes::{on_goro, on_tokio};
 use tokio::sync::Notify;
 
 const SPAWNS: usize = 1_000_000;
+#[cfg_attr(not(feature = "trace"), allow(dead_code))]
 const ROUND_TRIPS: usize = 200_000;
 
 struct Countdown {
