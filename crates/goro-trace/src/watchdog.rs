@@ -22,7 +22,10 @@ use crate::loom::{fence, AtomicBool, AtomicPtr, AtomicU64, Mutex, Ordering};
 pub const DEFAULT_THRESHOLD: Duration = Duration::from_millis(100);
 
 /// A worker thread's published state.
+/// Aligned to 128 bytes (two cache lines, as prefetchers pair them) so that
+/// workers writing their own slots on every poll never share a line.
 #[derive(Debug)]
+#[repr(align(128))]
 pub struct Slot {
     seq: AtomicU64,
     spawned_at: AtomicPtr<Location<'static>>,
@@ -100,9 +103,32 @@ impl Slot {
 
     /// The worker starts polling goroutine `goroutine` (0 if unknown),
     /// spawned at `spawned_at` and named `name`. Returns the poll's number
-    /// for [`Slot::end`].
+    /// for [`Slot::end`]. A handful of plain stores for an unnamed
+    /// goroutine after another unnamed one; names go the slow way.
     #[inline]
     pub fn begin(
+        &self,
+        goroutine: Gid,
+        spawned_at: &'static Location<'static>,
+        name: Option<&Arc<str>>,
+    ) -> u64 {
+        if name.is_some() || self.has_name.load(Ordering::Relaxed) {
+            return self.begin_named(goroutine, spawned_at, name);
+        }
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        self.goroutine.store(goroutine, Ordering::Relaxed);
+        self.spawned_at
+            .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
+        self.seq.store(seq + 2, Ordering::Release);
+        seq + 2
+    }
+
+    /// [`Slot::begin`] for a named goroutine, or after one.
+    #[cold]
+    #[inline(never)]
+    fn begin_named(
         &self,
         goroutine: Gid,
         spawned_at: &'static Location<'static>,
@@ -114,10 +140,8 @@ impl Slot {
         self.goroutine.store(goroutine, Ordering::Relaxed);
         self.spawned_at
             .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
-        if name.is_some() || self.has_name.load(Ordering::Relaxed) {
-            *self.name.lock().unwrap_or_else(PoisonError::into_inner) = name.cloned();
-            self.has_name.store(name.is_some(), Ordering::Relaxed);
-        }
+        *self.name.lock().unwrap_or_else(PoisonError::into_inner) = name.cloned();
+        self.has_name.store(name.is_some(), Ordering::Relaxed);
         self.seq.store(seq + 2, Ordering::Release);
         seq + 2
     }

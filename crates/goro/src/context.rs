@@ -193,8 +193,9 @@ impl Enter {
 
     /// Enters the goroutine for a poll by a worker, which the watchdog
     /// watches; returns whether its runtime exits on panic. Always inlined,
-    /// with the watchdog's part out of line: inlined whole, or called whole,
-    /// it cost 20-40 instructions per poll more (callgrind).
+    /// as is the watchdog's common case (an unnamed goroutine); a named one
+    /// takes the slot's slow path. Called, this cost 20-40 instructions per
+    /// poll more (callgrind).
     #[inline(always)]
     pub(crate) fn poll(
         running: Running,
@@ -236,13 +237,20 @@ fn watched_poll_was_blocked(slot: &goro_trace::watchdog::Slot) {
 }
 
 #[cfg(feature = "trace")]
-#[inline(never)]
+#[inline(always)]
 fn watch_begin(
     slot: &goro_trace::watchdog::Slot,
     running: Running,
     name: Option<&std::sync::Arc<str>>,
 ) -> u64 {
-    let id = running.id().map_or(0, GoroutineId::as_u64);
+    // The cheap way to the id: no fallback through `Display` here (0, an
+    // unknown id, if Tokio's `Hash` ever changes).
+    let id = match running.id {
+        Some(id) => id.as_u64(),
+        None => tokio::task::try_id()
+            .and_then(crate::id::tokio_number)
+            .map_or(0, |n| n.saturating_add(1)),
+    };
     slot.begin(id, running.spawned_at, name)
 }
 

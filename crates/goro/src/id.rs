@@ -64,7 +64,7 @@ impl fmt::Debug for GoroutineId {
 /// The number inside a Tokio task id, as its `Hash` writes it; `None` if it
 /// writes anything else than one `u64`.
 #[inline]
-fn tokio_number(id: tokio::task::Id) -> Option<u64> {
+pub(crate) fn tokio_number(id: tokio::task::Id) -> Option<u64> {
     use std::hash::{Hash, Hasher};
 
     /// Keeps the one `u64` written, or notes that something else was.
