@@ -35,6 +35,7 @@ use crate::task::{self, Named, Task};
 /// });
 /// ```
 #[track_caller]
+#[inline]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -162,7 +163,7 @@ impl Goroutine {
     }
 }
 
-#[inline]
+#[inline(always)]
 pub(crate) fn spawn_at<F>(
     future: F,
     name: Option<Arc<str>>,
