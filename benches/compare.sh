@@ -18,6 +18,10 @@
 # is dropped at main's end as `#[tokio::main]` does (the tokio side calls
 # Runtime::shutdown_background(), as goro does); a side still running 5 s
 # after main's end is killed and reported as "did not exit".
+#
+# ALLOC=mimalloc builds the Rust sides (goro and Tokio alike) with mimalloc
+# as the global allocator (the root package's `mimalloc` feature); Go always
+# uses its runtime's own allocator. The default is the system's malloc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -33,7 +37,14 @@ fi
 out=target/compare
 mkdir -p "$out"
 (cd benches/go && for w in "${workloads[@]}"; do go build -o "../../$out/go-$w" "./$w"; done)
-cargo bench --bench workloads --no-run --message-format=json 2>/dev/null \
+features=()
+case "${ALLOC:-system}" in
+    system) ;;
+    mimalloc) features=(--features mimalloc) ;;
+    *) echo "compare.sh: ALLOC must be system or mimalloc, not ${ALLOC}" >&2; exit 2 ;;
+esac
+echo "Rust sides allocate with: ${ALLOC:-system}" >&2
+cargo bench --bench workloads --no-run --message-format=json "${features[@]}" 2>/dev/null \
     | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)

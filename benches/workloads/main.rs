@@ -30,6 +30,12 @@
 
 mod tokio_side;
 
+/// `--features mimalloc` (`ALLOC=mimalloc benches/compare.sh`): both Rust
+/// sides allocate with mimalloc instead of the system's malloc.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
