@@ -121,13 +121,15 @@ timed = [w for w in workloads if w != "exit"]
 if timed:
     header = f"{'workload':9} {'goro s':>7} {'go s':>7} {'tokio s':>7} {'goro/go':>8} {'goro/tokio':>10} {'goro MB':>8} {'go MB':>8} {'tokio MB':>8}"
     print(header + f"  (medians of {rounds})")
-for w in timed:
+def measure(w, sides, runner):
+    """Runs workload w on each side, alternating, `rounds` times; returns the
+    runs, the median time and memory (MB) of each side, and the ratios."""
     times = {s: [] for s in sides}
     rss = {s: [] for s in sides}
     for _ in range(rounds):
         lines = set()
         for side, cmd in sides.items():
-            t, m, line = run(cmd(w))
+            t, m, line = runner(cmd(w))
             times[side].append(t)
             rss[side].append(m)
             lines.add(line)
@@ -137,6 +139,10 @@ for w in timed:
     m = {s: statistics.median(v) / 1024 for s, v in rss.items()}
     ratios = [ratio(t["goro"], t["go"], "Go"), ratio(t["goro"], t["tokio"], "Tokio"), ratio(m["goro"], m["go"], "Go")]
     rows.append((w, ratios))
+    return times, t, m, ratios
+
+for w in timed:
+    times, t, m, ratios = measure(w, sides, run)
     print(f"{w:9} {t['goro']:7.3f} {t['go']:7.3f} {t['tokio']:7.3f} {ratios[0][0]:8.2f} {ratios[1][0]:10.2f} "
           f"{m['goro']:8.1f} {m['go']:8.1f} {m['tokio']:8.1f}")
 
@@ -148,21 +154,7 @@ def fmt_ratio(r, width):
 
 if "exit" in workloads:
     w = "exit"
-    times = {s: [] for s in exit_sides}
-    rss = {s: [] for s in exit_sides}
-    for _ in range(rounds):
-        lines = set()
-        for side, cmd in exit_sides.items():
-            t, m, line = run_exit(cmd(w))
-            times[side].append(t)
-            rss[side].append(m)
-            lines.add(line)
-        if len(lines) != 1:
-            sys.exit(f"{w}: the programs disagree: {lines}")
-    t = {s: statistics.median(v) for s, v in times.items()}
-    m = {s: statistics.median(v) / 1024 for s, v in rss.items()}
-    ratios = [ratio(t["goro"], t["go"], "Go"), ratio(t["goro"], t["tokio"], "Tokio"), ratio(m["goro"], m["go"], "Go")]
-    rows.append((w, ratios))
+    times, t, m, ratios = measure(w, exit_sides, run_exit)
     notes.append("exit: time is main's end to process exit; Tokio ends with Runtime::shutdown_background()")
     notes.append("exit, Tokio with #[tokio::main] (runtime dropped): "
                  + (f"{ms(t['tokio-main'])} ms" if t["tokio-main"] != DID_NOT_EXIT else f"did not exit within {GRACE:g} s"))

@@ -358,6 +358,14 @@ fn with_local(f: impl FnOnce(&mut Option<Local>)) {
 /// progress.
 #[inline]
 fn record(raw: Raw) {
+    with_ring(|ring| ring.push(raw));
+}
+
+/// Runs `f` on the calling thread's buffer in the recording in progress,
+/// giving the thread one first if need be; does nothing when nothing is
+/// being recorded.
+#[inline]
+fn with_ring(f: impl FnOnce(&mut RingInner)) {
     let session = SESSION.load(Ordering::Acquire);
     if session == 0 {
         return;
@@ -367,7 +375,7 @@ fn record(raw: Raw) {
             *local = register(session);
         }
         if let Some(local) = local.as_ref() {
-            lock(&local.ring.inner).push(raw);
+            f(&mut lock(&local.ring.inner));
         }
     });
 }
@@ -433,21 +441,11 @@ pub fn spawn(
 /// recording (the main goroutine, or one spawned before the recording
 /// started) or, from [`spawn`], a new one.
 pub fn identify(info: GoroutineInfo) {
-    let session = SESSION.load(Ordering::Acquire);
-    if session == 0 {
-        return;
-    }
-    with_local(|local| {
-        if local.as_ref().map_or(true, |l| l.session != session) {
-            *local = register(session);
+    with_ring(|ring| {
+        if ring.goroutines.len() >= ring.capacity {
+            ring.goroutines.pop_front();
         }
-        if let Some(local) = local.as_ref() {
-            let mut ring = lock(&local.ring.inner);
-            if ring.goroutines.len() >= ring.capacity {
-                ring.goroutines.pop_front();
-            }
-            ring.goroutines.push_back(info);
-        }
+        ring.goroutines.push_back(info);
     });
 }
 

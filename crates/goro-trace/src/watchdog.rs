@@ -115,14 +115,22 @@ impl Slot {
         if name.is_some() || self.has_name.load(Ordering::Relaxed) {
             return self.begin_named(goroutine, spawned_at, name);
         }
+        let seq = self.write_identity(goroutine, spawned_at);
+        self.seq.store(seq + 2, Ordering::Release);
+        seq + 2
+    }
+
+    /// Marks the slot as being written (`4n + 1`) and writes the id and
+    /// location; returns `4n`. The caller publishes `4n + 2` when done.
+    #[inline(always)]
+    fn write_identity(&self, goroutine: Gid, spawned_at: &'static Location<'static>) -> u64 {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq + 1, Ordering::Relaxed);
         fence(Ordering::Release);
         self.goroutine.store(goroutine, Ordering::Relaxed);
         self.spawned_at
             .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
-        self.seq.store(seq + 2, Ordering::Release);
-        seq + 2
+        seq
     }
 
     /// [`Slot::begin`] for a named goroutine, or after one.
@@ -134,12 +142,7 @@ impl Slot {
         spawned_at: &'static Location<'static>,
         name: Option<&Arc<str>>,
     ) -> u64 {
-        let seq = self.seq.load(Ordering::Relaxed);
-        self.seq.store(seq + 1, Ordering::Relaxed);
-        fence(Ordering::Release);
-        self.goroutine.store(goroutine, Ordering::Relaxed);
-        self.spawned_at
-            .store(std::ptr::from_ref(spawned_at).cast_mut(), Ordering::Relaxed);
+        let seq = self.write_identity(goroutine, spawned_at);
         *self.name.lock().unwrap_or_else(PoisonError::into_inner) = name.cloned();
         self.has_name.store(name.is_some(), Ordering::Relaxed);
         self.seq.store(seq + 2, Ordering::Release);
