@@ -94,7 +94,7 @@ impl<T> Chan<T> {
             match receiver.claim_with(value) {
                 Ok(()) => {
                     drop(state);
-                    receiver.selection.wake();
+                    receiver.selection().wake();
                     return SendAttempt::Sent;
                 }
                 Err(back) => {
@@ -129,14 +129,14 @@ impl<T> Chan<T> {
             }
             drop(state);
             if let Some(sender) = woken {
-                sender.selection.wake();
+                sender.selection().wake();
             }
             return RecvAttempt::Value(value);
         }
         while let Some(sender) = state.send_waiters.pop_front() {
             if let Some(value) = sender.claim_take() {
                 drop(state);
-                sender.selection.wake();
+                sender.selection().wake();
                 return RecvAttempt::Value(value);
             }
             state.stale = state.stale.saturating_sub(1);
@@ -155,7 +155,7 @@ impl<T> Chan<T> {
         let ready = state.closed
             || state.receivers == 0
             || state.buf.len() < self.cap
-            || has_counterpart(&mut state, Queue::Receivers, &waiter.selection);
+            || has_counterpart(&mut state, Queue::Receivers, waiter.selection());
         if !ready {
             state.send_waiters.push_back(Arc::clone(waiter));
         }
@@ -169,7 +169,7 @@ impl<T> Chan<T> {
         let ready = state.closed
             || state.senders == 0
             || !state.buf.is_empty()
-            || has_counterpart(&mut state, Queue::Senders, &waiter.selection);
+            || has_counterpart(&mut state, Queue::Senders, waiter.selection());
         if !ready {
             state.recv_waiters.push_back(Arc::clone(waiter));
         }
@@ -185,7 +185,7 @@ impl<T> Chan<T> {
         state.stale += 1;
         let queued = state.send_waiters.len() + state.recv_waiters.len();
         if state.stale > 16 && state.stale * 2 > queued {
-            let waiting = |w: &Arc<Waiter<T>>| w.selection.outcome() == Outcome::Waiting;
+            let waiting = |w: &Arc<Waiter<T>>| w.selection().outcome() == Outcome::Waiting;
             state.send_waiters.retain(waiting);
             state.recv_waiters.retain(waiting);
             state.stale = 0;
@@ -202,7 +202,7 @@ impl<T> Chan<T> {
             match receiver.claim_with(value) {
                 Ok(()) => {
                     drop(state);
-                    receiver.selection.wake();
+                    receiver.selection().wake();
                     return;
                 }
                 Err(back) => {
@@ -270,13 +270,13 @@ enum Queue {
 
 /// Whether a queue holds a waiter of another selection that is still
 /// waiting; drops the inert ones in front of it.
-fn has_counterpart<T>(state: &mut State<T>, which: Queue, own: &Arc<Selection>) -> bool {
+fn has_counterpart<T>(state: &mut State<T>, which: Queue, own: &Selection) -> bool {
     let queue = match which {
         Queue::Senders => &mut state.send_waiters,
         Queue::Receivers => &mut state.recv_waiters,
     };
     while let Some(front) = queue.front() {
-        if front.selection.outcome() == Outcome::Waiting {
+        if front.selection().outcome() == Outcome::Waiting {
             break;
         }
         queue.pop_front();
@@ -284,7 +284,7 @@ fn has_counterpart<T>(state: &mut State<T>, which: Queue, own: &Arc<Selection>) 
     }
     queue
         .iter()
-        .any(|w| !Arc::ptr_eq(&w.selection, own) && w.selection.outcome() == Outcome::Waiting)
+        .any(|w| !std::ptr::eq(w.selection(), own) && w.selection().outcome() == Outcome::Waiting)
 }
 
 /// Closes the locked channel and commits every waiting operation; returns
@@ -317,7 +317,7 @@ fn release_waiters<T>(mut state: MutexGuard<'_, State<T>>, receivers_too: bool) 
     let gone = std::mem::take(&mut inner.gone_wakers);
     drop(state);
     for waiter in woken {
-        waiter.selection.wake();
+        waiter.selection().wake();
     }
     gone.into_iter().for_each(Waker::wake);
 }

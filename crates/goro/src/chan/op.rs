@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::core::{Chan, RecvAttempt, SendAttempt};
-use super::waiter::{Selection, Waiter};
+use super::waiter::{Joining, Waiter};
 
 /// One operation that may wait; a plain `recv()`/`send()` polls it as a
 /// selection of its own, `select!` drives several through `select.rs`.
@@ -21,15 +21,15 @@ pub(crate) trait Operation<T> {
 
     /// Completes without waiting, if it can.
     fn try_now(&mut self, chan: &Chan<T>) -> Option<Self::Output>;
-    /// Queues it as operation `op` of `selection`; `false` if it can proceed
-    /// now (nothing queued).
-    fn register(&mut self, chan: &Chan<T>, selection: &Arc<Selection>, op: usize) -> bool;
+    /// Queues it, alone or as an operation of a `select!`; `false` if it
+    /// can proceed now (nothing queued).
+    fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool;
     /// Leaves the queue (the selection committed another operation).
     fn unregister(&mut self, chan: &Chan<T>);
     /// The result, once a counterpart committed this operation.
     fn committed(&mut self) -> Option<Self::Output>;
-    /// The selection it waits in, if queued.
-    fn selection(&self) -> Option<Arc<Selection>>;
+    /// Its waiter, if queued.
+    fn waiter(&self) -> Option<Arc<Waiter<T>>>;
     /// Whether it is queued.
     fn is_waiting(&self) -> bool;
     /// A counterpart committed it, but nobody will take the result.
@@ -37,11 +37,11 @@ pub(crate) trait Operation<T> {
 
     /// Polls as a plain operation: its own selection of one.
     fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(selection) = self.selection() {
+        if let Some(waiter) = self.waiter() {
             if let Some(result) = self.committed() {
                 return Poll::Ready(result);
             }
-            selection.set_waker(cx.waker());
+            waiter.selection().set_waker(cx.waker());
             // A claim between the check and the new waker woke the old one.
             return match self.committed() {
                 Some(result) => Poll::Ready(result),
@@ -52,7 +52,7 @@ pub(crate) trait Operation<T> {
             if let Some(result) = self.try_now(chan) {
                 return Poll::Ready(result);
             }
-            if self.register(chan, &Selection::new(cx.waker()), 0) {
+            if self.register(chan, Joining::Alone(cx.waker())) {
                 return Poll::Pending;
             }
         }
@@ -63,8 +63,8 @@ pub(crate) trait Operation<T> {
     /// waiting (it is unqueued now), or its result if a counterpart had
     /// committed it meanwhile.
     fn reclaim(&mut self, chan: &Chan<T>) -> Option<Self::Output> {
-        let selection = self.selection()?;
-        if selection.try_abort() {
+        let waiter = self.waiter()?;
+        if waiter.selection().try_abort() {
             self.unregister(chan);
             None
         } else {
@@ -75,8 +75,8 @@ pub(crate) trait Operation<T> {
     /// Stops waiting (the owner is dropped): aborts its selection and leaves
     /// the queue, or, if a counterpart committed it first, abandons it.
     fn cancel(&mut self, chan: &Chan<T>) {
-        if let Some(selection) = self.selection() {
-            if selection.try_abort() {
+        if let Some(waiter) = self.waiter() {
+            if waiter.selection().try_abort() {
                 self.unregister(chan);
             } else {
                 self.abandon(chan);
@@ -107,8 +107,8 @@ impl<T> Operation<T> for RecvOp<T> {
         }
     }
 
-    fn register(&mut self, chan: &Chan<T>, selection: &Arc<Selection>, op: usize) -> bool {
-        let waiter = Waiter::new(Arc::clone(selection), op, None);
+    fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool {
+        let waiter = Waiter::new(joining, None);
         let queued = chan.register_recv(&waiter);
         if queued {
             self.waiting = Some(waiter);
@@ -128,8 +128,8 @@ impl<T> Operation<T> for RecvOp<T> {
         Some(result)
     }
 
-    fn selection(&self) -> Option<Arc<Selection>> {
-        self.waiting.as_ref().map(|w| Arc::clone(&w.selection))
+    fn waiter(&self) -> Option<Arc<Waiter<T>>> {
+        self.waiting.clone()
     }
 
     fn is_waiting(&self) -> bool {
@@ -178,8 +178,8 @@ impl<T> Operation<T> for SendOp<T> {
         }
     }
 
-    fn register(&mut self, chan: &Chan<T>, selection: &Arc<Selection>, op: usize) -> bool {
-        let waiter = Waiter::new(Arc::clone(selection), op, self.value.take());
+    fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool {
+        let waiter = Waiter::new(joining, self.value.take());
         let queued = chan.register_send(&waiter);
         if queued {
             self.waiting = Some(waiter);
@@ -208,8 +208,8 @@ impl<T> Operation<T> for SendOp<T> {
         })
     }
 
-    fn selection(&self) -> Option<Arc<Selection>> {
-        self.waiting.as_ref().map(|w| Arc::clone(&w.selection))
+    fn waiter(&self) -> Option<Arc<Waiter<T>>> {
+        self.waiting.clone()
     }
 
     fn is_waiting(&self) -> bool {

@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 use super::op::Operation;
 use super::receiver::Recv;
 use super::sender::Send;
-use super::waiter::{Outcome, Selection};
+use super::waiter::{Joining, Outcome, Selection};
 use super::SendError;
 
 /// The most branches one `select!` may have.
@@ -84,7 +84,8 @@ macro_rules! select_op {
                 self.done.is_some()
             }
             fn register(&mut self, r: Registration<'_>) -> bool {
-                self.op.register(self.chan, r.selection, r.op)
+                self.op
+                    .register(self.chan, Joining::Select(r.selection, r.op))
             }
             fn unregister(&mut self) {
                 self.op.unregister(self.chan);

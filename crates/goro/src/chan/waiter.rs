@@ -36,11 +36,16 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
+    /// A selection shared by the operations of a `select!`.
     pub(crate) fn new(waker: &Waker) -> Arc<Selection> {
-        Arc::new(Selection {
+        Arc::new(Selection::waiting(waker))
+    }
+
+    fn waiting(waker: &Waker) -> Selection {
+        Selection {
             state: AtomicUsize::new(WAITING),
             waker: Mutex::new(Some(waker.clone())),
-        })
+        }
     }
 
     /// A counterpart commits operation `op` of this selection. Fails if the
@@ -88,20 +93,52 @@ impl Selection {
 /// packet is where the value is put (`None` after a claim means the channel
 /// closed); for a send, it holds the value until a receiver takes it (still
 /// `Some` after a claim means the channel closed).
+///
+/// A plain `send`/`recv` is a selection of one, which lives in its waiter:
+/// one allocation per wait instead of two.
 #[derive(Debug)]
 pub(crate) struct Waiter<T> {
-    pub(crate) selection: Arc<Selection>,
+    selection: Joined,
     pub(crate) op: usize,
     pub(crate) packet: Mutex<Option<T>>,
 }
 
+/// Where a waiter's selection lives.
+#[derive(Debug)]
+enum Joined {
+    /// A plain operation's own.
+    Alone(Selection),
+    /// The one of a `select!`, shared by its operations.
+    Select(Arc<Selection>),
+}
+
+/// How an operation waits: alone, waking this waker, or as operation `op`
+/// of a `select!`'s selection.
+#[derive(Clone, Copy)]
+pub(crate) enum Joining<'a> {
+    Alone(&'a Waker),
+    Select(&'a Arc<Selection>, usize),
+}
+
 impl<T> Waiter<T> {
-    pub(crate) fn new(selection: Arc<Selection>, op: usize, packet: Option<T>) -> Arc<Waiter<T>> {
+    pub(crate) fn new(joining: Joining<'_>, packet: Option<T>) -> Arc<Waiter<T>> {
+        let (selection, op) = match joining {
+            Joining::Alone(waker) => (Joined::Alone(Selection::waiting(waker)), 0),
+            Joining::Select(selection, op) => (Joined::Select(Arc::clone(selection)), op),
+        };
         Arc::new(Waiter {
             selection,
             op,
             packet: Mutex::new(packet),
         })
+    }
+
+    /// The selection this waiter belongs to.
+    pub(crate) fn selection(&self) -> &Selection {
+        match &self.selection {
+            Joined::Alone(selection) => selection,
+            Joined::Select(selection) => selection,
+        }
     }
 
     fn packet(&self) -> MutexGuard<'_, Option<T>> {
@@ -116,7 +153,7 @@ impl<T> Waiter<T> {
     /// selection was claimed or aborted already.
     pub(crate) fn claim_with(&self, value: T) -> Result<(), T> {
         let mut packet = self.packet();
-        if self.selection.try_claim(self.op) {
+        if self.selection().try_claim(self.op) {
             *packet = Some(value);
             Ok(())
         } else {
@@ -128,7 +165,7 @@ impl<T> Waiter<T> {
     /// selection was claimed or aborted already.
     pub(crate) fn claim_take(&self) -> Option<T> {
         let mut packet = self.packet();
-        if self.selection.try_claim(self.op) {
+        if self.selection().try_claim(self.op) {
             packet.take()
         } else {
             None
@@ -139,7 +176,7 @@ impl<T> Waiter<T> {
     /// closed.
     pub(crate) fn claim_closed(&self) -> bool {
         let _packet = self.packet();
-        self.selection.try_claim(self.op)
+        self.selection().try_claim(self.op)
     }
 
     /// For the owner, when no channel holds the waiter any more: the packet.
@@ -150,6 +187,6 @@ impl<T> Waiter<T> {
     /// For the owner: if this operation committed, what its packet holds.
     pub(crate) fn committed(&self) -> Option<Option<T>> {
         let mut packet = self.packet();
-        (self.selection.outcome() == Outcome::Claimed(self.op)).then(|| packet.take())
+        (self.selection().outcome() == Outcome::Claimed(self.op)).then(|| packet.take())
     }
 }
