@@ -269,6 +269,7 @@ impl Drop for Enter {
 
 /// Marks the thread as dropping the future of goroutine `running`. Tokio
 /// drops futures outside any poll, so nothing else is marked then.
+#[inline]
 pub(crate) fn enter_drop(running: Running) {
     STATE.with(|s| {
         s.current.set(Some(running));
@@ -276,6 +277,7 @@ pub(crate) fn enter_drop(running: Running) {
     });
 }
 
+#[inline]
 pub(crate) fn leave_drop() {
     STATE.with(|s| {
         s.current.set(None);

@@ -92,14 +92,20 @@ pub(crate) fn install_hook() {
 
 /// Called when a guarded poll or call returned normally: an exit-policy
 /// panic that started during it was caught by the goroutine's own code.
-#[inline]
+#[inline(always)]
 pub(crate) fn returned_normally() {
     if IN_FLIGHT.load(Ordering::Relaxed) != 0 {
-        let caught = STARTED_HERE.with(|n| n.replace(0));
-        if caught != 0 {
-            IN_FLIGHT.fetch_sub(caught, Ordering::SeqCst);
-            SITE.with(|s| s.borrow_mut().take());
-        }
+        settle_caught();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn settle_caught() {
+    let caught = STARTED_HERE.with(|n| n.replace(0));
+    if caught != 0 {
+        IN_FLIGHT.fetch_sub(caught, Ordering::SeqCst);
+        SITE.with(|s| s.borrow_mut().take());
     }
 }
 
