@@ -160,6 +160,15 @@ impl Traced {
         if let Some(announcement) = &self.announcement {
             announcement.say(id, self.parent, site.name(), at);
         }
+        // The spawner records who this goroutine is once the spawn has
+        // returned; the goroutine may run first, and even end the process
+        // (a panic exit writes the recording), so it says it too.
+        recorder::identify(GoroutineInfo {
+            id: id.as_u64(),
+            name: site.name_arc().cloned(),
+            spawned_at: at,
+            parent: self.parent.map(GoroutineId::as_u64),
+        });
         tracing::trace!(target: "goro::sched", parent: &span, "first poll");
         let _ = self.span.set(span);
         id
