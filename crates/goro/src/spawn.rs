@@ -95,7 +95,7 @@ where
     // The call runs as the caller: on another thread, so with its id.
     let caller = context::running().map(|r| Running { id: r.id(), ..r });
     #[cfg(feature = "trace")]
-    let f = crate::trace::blocking_call(f);
+    let f = crate::trace::blocking_call(f, false);
     let call = move || {
         let _enter = caller.map(Enter::new);
         match catch_unwind(AssertUnwindSafe(f)) {
@@ -197,7 +197,7 @@ where
     let flags = context::flags();
     #[cfg(feature = "trace")]
     let (f, ts, parent, traced_name) = (
-        crate::trace::blocking_call(f),
+        crate::trace::blocking_call(f, true),
         goro_trace::recorder::now(),
         context::current(),
         name.clone(),

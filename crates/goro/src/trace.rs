@@ -369,24 +369,36 @@ pub(crate) fn spawned(
 
 /// Wraps a blocking call so that its hand-off and run are recorded, if a
 /// recording is in progress. Called by the submitting goroutine; the
-/// returned closure runs as the goroutine the call belongs to.
+/// returned closure runs as the goroutine the call belongs to: the caller
+/// of `goro::blocking`, or, if `own_goroutine`, the goroutine
+/// `spawn_blocking` starts, whose end (completed or panicked) it records
+/// too.
 #[inline]
-pub(crate) fn blocking_call<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+pub(crate) fn blocking_call<R>(f: impl FnOnce() -> R, own_goroutine: bool) -> impl FnOnce() -> R {
     let job = recorder::recording()
         .then(|| recorder::blocking_submit(context::current().map(GoroutineId::as_u64)));
     move || match job {
         None => f(),
         Some(job) => {
-            /// Records the run when the call returns or unwinds.
-            struct Run(u64, goro_trace::clock::Stamp);
+            /// Records the run (and the goroutine's end) when the call
+            /// returns or unwinds.
+            struct Run(u64, goro_trace::clock::Stamp, bool);
             impl Drop for Run {
                 fn drop(&mut self) {
                     let goroutine = context::current().map(GoroutineId::as_u64);
                     recorder::blocking_run(self.1, self.0, goroutine);
+                    if let (true, Some(goroutine)) = (self.2, goroutine) {
+                        let outcome = if std::thread::panicking() {
+                            Outcome::Panicked
+                        } else {
+                            Outcome::Completed
+                        };
+                        recorder::end(goroutine, outcome);
+                    }
                 }
             }
             recorder::set_thread_kind(goro_trace::ThreadKind::Blocking);
-            let _run = Run(job, recorder::now());
+            let _run = Run(job, recorder::now(), own_goroutine);
             f()
         }
     }

@@ -207,3 +207,42 @@ fn a_recording_started_outside_any_runtime_records_the_global_runtimes_goroutine
         assert!(trace.goroutines.contains_key(&id), "who {id} is");
     }
 }
+
+#[test]
+fn a_spawn_blocking_goroutine_records_its_end() {
+    let ((done, failed), trace) = record(|| {
+        goro::Builder::new()
+            .watchdog(None)
+            .panic(goro::Panic::Isolate)
+            .run(async {
+                let done = goro::spawn_blocking(|| 6 * 7);
+                let done_id = done.id();
+                assert_eq!(done.await.unwrap(), 42);
+                let failed = goro::spawn_blocking(|| panic!("on purpose"));
+                let failed_id = failed.id();
+                assert!(failed.await.unwrap_err().is_panic());
+                (done_id, failed_id)
+            })
+    });
+    assert_eq!(ends_of(&trace, done.as_u64()), [Outcome::Completed]);
+    assert_eq!(ends_of(&trace, failed.as_u64()), [Outcome::Panicked]);
+}
+
+#[test]
+fn a_blocking_call_is_part_of_its_caller_and_ends_nothing() {
+    let (caller, trace) = record(|| {
+        goro::Builder::new().watchdog(None).run(async {
+            let caller = goro::spawn(async {
+                goro::blocking(|| 1).await;
+                goro::id().unwrap()
+            });
+            caller.await.unwrap()
+        })
+    });
+    // Its one end is its own completion, not the blocking call's.
+    assert_eq!(ends_of(&trace, caller.as_u64()), [Outcome::Completed]);
+    assert!(trace.events.iter().any(|e| matches!(
+        *e,
+        Event::BlockingRun { goroutine: Some(g), .. } if g == caller.as_u64()
+    )));
+}
