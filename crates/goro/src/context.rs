@@ -245,12 +245,10 @@ fn watch_begin(
 ) -> u64 {
     // The cheap way to the id: no fallback through `Display` here (0, an
     // unknown id, if Tokio's `Hash` ever changes).
-    let id = match running.id {
-        Some(id) => id.as_u64(),
-        None => tokio::task::try_id()
-            .and_then(crate::id::tokio_number)
-            .map_or(0, |n| n.saturating_add(1)),
-    };
+    let id = running
+        .id
+        .or_else(|| tokio::task::try_id().and_then(GoroutineId::from_tokio_hash))
+        .map_or(0, GoroutineId::as_u64);
     slot.begin(id, running.spawned_at, name)
 }
 

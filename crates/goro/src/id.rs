@@ -38,9 +38,21 @@ impl GoroutineId {
     /// `Display` should Tokio ever hash anything but the one number.
     #[inline]
     pub(crate) fn from_tokio(id: tokio::task::Id) -> GoroutineId {
-        let n = tokio_number(id).unwrap_or_else(|| tokio_number_from_display(id));
-        // Tokio's ids start at 1 too; 1 is the main goroutine's.
-        GoroutineId(NonZeroU64::new(n.saturating_add(1)).expect("greater than 0"))
+        GoroutineId::from_number(tokio_number(id).unwrap_or_else(|| tokio_number_from_display(id)))
+    }
+
+    /// [`from_tokio`](GoroutineId::from_tokio) without the fallback: `None`
+    /// should Tokio's `Hash` ever change (the watchdog's hot path).
+    #[cfg(feature = "trace")]
+    #[inline]
+    pub(crate) fn from_tokio_hash(id: tokio::task::Id) -> Option<GoroutineId> {
+        tokio_number(id).map(GoroutineId::from_number)
+    }
+
+    /// Tokio's ids start at 1 too; 1 is the main goroutine's.
+    #[inline]
+    fn from_number(tokio_number: u64) -> GoroutineId {
+        GoroutineId(NonZeroU64::new(tokio_number.saturating_add(1)).expect("greater than 0"))
     }
 
     /// The id as a number.
@@ -64,7 +76,7 @@ impl fmt::Debug for GoroutineId {
 /// The number inside a Tokio task id, as its `Hash` writes it; `None` if it
 /// writes anything else than one `u64`.
 #[inline]
-pub(crate) fn tokio_number(id: tokio::task::Id) -> Option<u64> {
+fn tokio_number(id: tokio::task::Id) -> Option<u64> {
     use std::hash::{Hash, Hasher};
 
     /// Keeps the one `u64` written, or notes that something else was.

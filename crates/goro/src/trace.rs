@@ -142,10 +142,7 @@ impl Traced {
 
     #[cold]
     fn first_poll(&self, site: &impl Site) -> GoroutineId {
-        let id = site
-            .id()
-            .or_else(|| tokio::task::try_id().map(GoroutineId::from_tokio))
-            .unwrap_or(GoroutineId::MAIN);
+        let id = site.running().id().unwrap_or(GoroutineId::MAIN);
         self.id.set(Some(id));
         let at = site.spawned_at();
         let span = tracing::info_span!(
@@ -215,11 +212,7 @@ impl Traced {
     /// was cancelled (aborted, or abandoned at shutdown), perhaps before
     /// its first poll; Tokio drops a task's future with its id set.
     pub(crate) fn dropped(&self, site: &impl Site) {
-        let id = self
-            .id
-            .get()
-            .or_else(|| site.id())
-            .or_else(|| tokio::task::try_id().map(GoroutineId::from_tokio));
+        let id = self.id.get().or_else(|| site.running().id());
         if let Some(id) = id {
             if let Some(announcement) = &self.announcement {
                 announcement.say(id, self.parent, site.name(), site.spawned_at());
