@@ -4,7 +4,7 @@
 //! counted; the program is never blocked.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -278,29 +278,27 @@ fn collect(session: &Session) -> Trace {
         end: ns(clock::now()),
         ..Trace::default()
     };
-    let mut derived: BTreeMap<Tid, ThreadKind> = BTreeMap::new();
     for ring in &session.rings {
         let inner = lock(&ring.inner);
         trace.dropped += inner.dropped;
+        // A thread that did not say what it is, is what it recorded.
+        let mut derived = None;
         for raw in inner.chunks.iter().flatten() {
             if raw.t0 < session.start {
                 continue;
             }
             trace.events.push(raw.event(ring.tid, ns));
-            let kind = match raw.kind {
-                Kind::Poll { .. } | Kind::Park | Kind::Unpark => ThreadKind::Worker,
-                Kind::BlockingRun => ThreadKind::Blocking,
-                _ => continue,
-            };
-            derived.entry(ring.tid).or_insert(kind);
+            derived = derived.or(match raw.kind {
+                Kind::Poll { .. } | Kind::Park | Kind::Unpark => Some(ThreadKind::Worker),
+                Kind::BlockingRun => Some(ThreadKind::Blocking),
+                _ => None,
+            });
         }
         for info in &inner.goroutines {
             trace.goroutines.insert(info.id, info.clone());
         }
-    }
-    for ring in &session.rings {
         let kind = match ring.kind.load(Ordering::Relaxed) {
-            UNSET => derived.get(&ring.tid).copied().unwrap_or(ThreadKind::Other),
+            UNSET => derived.unwrap_or(ThreadKind::Other),
             kind => kind_from_u8(kind),
         };
         trace.threads.push(ThreadInfo {
