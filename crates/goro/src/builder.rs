@@ -360,14 +360,20 @@ fn cores() -> usize {
 
 /// `GOMAXPROCS` from the environment: `Ok(None)` when unset or empty.
 fn gomaxprocs_env() -> Result<Option<usize>, BuildError> {
-    match std::env::var_os("GOMAXPROCS") {
+    positive_env("GOMAXPROCS").map_err(BuildError::Gomaxprocs)
+}
+
+/// A whole number of 1 or more from the environment variable `name`:
+/// `Ok(None)` when unset or empty, `Err(value)` when it is something else.
+pub(crate) fn positive_env(name: &str) -> Result<Option<usize>, String> {
+    match std::env::var_os(name) {
         None => Ok(None),
         Some(raw) if raw.is_empty() => Ok(None),
         Some(raw) => {
             let text = raw.to_string_lossy();
             match text.parse::<usize>() {
                 Ok(n) if n > 0 => Ok(Some(n)),
-                _ => Err(BuildError::Gomaxprocs(text.into_owned())),
+                _ => Err(text.into_owned()),
             }
         }
     }

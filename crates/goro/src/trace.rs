@@ -436,12 +436,10 @@ pub(crate) fn start_from_env() -> Result<EnvRecording, BuildError> {
         _ => return Ok(EnvRecording { owner: false }),
     };
     let mut config = recorder::Config::default();
-    if let Some(raw) = std::env::var_os("GORO_TRACE_EVENTS").filter(|v| !v.is_empty()) {
-        let text = raw.to_string_lossy();
-        match text.parse::<usize>() {
-            Ok(n) if n > 0 => config.events_per_thread = n,
-            _ => return Err(BuildError::TraceEvents(text.into_owned())),
-        }
+    if let Some(n) =
+        crate::builder::positive_env("GORO_TRACE_EVENTS").map_err(BuildError::TraceEvents)?
+    {
+        config.events_per_thread = n;
     }
     let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
     if active.is_some() || recorder::start(config).is_err() {
