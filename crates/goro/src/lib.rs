@@ -84,7 +84,7 @@
 //! drop-ins for `tokio::spawn` and keep Tokio's panic behaviour. Outside any
 //! runtime, a process-wide goro runtime starts on first use, as Go's always
 //! exists.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod builder;

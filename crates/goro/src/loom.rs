@@ -3,11 +3,42 @@
 
 #[cfg(goro_loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicIsize, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
 #[cfg(not(goro_loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicIsize, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
+
+#[cfg(goro_loom)]
+pub(crate) use loom::sync::atomic::fence;
+#[cfg(not(goro_loom))]
+pub(crate) use std::sync::atomic::fence;
+
+#[cfg(goro_loom)]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// std's `UnsafeCell` with loom's interface (access through closures), so
+/// that loom can check the accesses in model runs.
+#[cfg(not(goro_loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+#[cfg(not(goro_loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> UnsafeCell<T> {
+        UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}

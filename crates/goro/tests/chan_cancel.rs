@@ -40,21 +40,23 @@ async fn a_receive_dropped_after_being_handed_a_value_puts_it_back() {
         let flag = Arc::new(CountingWaker::default());
         let mut recv = Box::pin(rx.recv());
         assert!(poll_once(recv.as_mut(), &flag).is_pending());
-        // The receive is waiting, so this send hands the value to it.
+        // The receive is waiting, so this send hands the value to it
+        // (unbuffered), or buffers it and wakes the receive (buffered).
         tx.send(42).await.unwrap();
         assert_eq!(
             flag.0.load(Ordering::SeqCst),
             1,
             "the receive was committed and woken"
         );
-        tx.try_send(43).ok();
+        let second = tx.try_send(43).is_ok();
+        assert_eq!(second, cap > 1, "room for a second value");
         drop(recv);
         assert_eq!(
             within(rx.recv()).await,
             Some(42),
-            "the value went back, in front"
+            "the value went back (or stayed), in front"
         );
-        if cap > 0 {
+        if second {
             assert_eq!(within(rx.recv()).await, Some(43));
         }
     }
@@ -190,4 +192,48 @@ async fn a_value_handed_to_a_waiting_stream_comes_out_first() {
     assert_eq!(rx.try_recv(), Ok(2));
     tx.send(3).await.unwrap();
     assert_eq!(within(rx.next()).await, Some(3));
+}
+
+#[goro::test]
+async fn a_buffered_receive_woken_then_dropped_passes_the_wake_on() {
+    let (tx, rx) = goro::chan::<u32>(2);
+    let first = Arc::new(CountingWaker::default());
+    let second = Arc::new(CountingWaker::default());
+    let mut r1 = Box::pin(rx.recv());
+    let mut r2 = Box::pin(rx.recv());
+    assert!(poll_once(r1.as_mut(), &first).is_pending());
+    assert!(poll_once(r2.as_mut(), &second).is_pending());
+    tx.send(7).await.unwrap();
+    assert_eq!(first.0.load(Ordering::SeqCst), 1, "the first receive woken");
+    assert_eq!(second.0.load(Ordering::SeqCst), 0, "one value, one wake");
+    drop(r1);
+    assert_eq!(
+        second.0.load(Ordering::SeqCst),
+        1,
+        "the dropped receive's wake went to the other one"
+    );
+    assert_eq!(poll_once(r2.as_mut(), &second), Poll::Ready(Some(7)));
+}
+
+#[goro::test]
+async fn a_buffered_send_woken_then_dropped_passes_the_wake_on() {
+    let (tx, rx) = goro::chan::<u32>(1);
+    tx.send(1).await.unwrap();
+    let first = Arc::new(CountingWaker::default());
+    let second = Arc::new(CountingWaker::default());
+    let mut s1 = Box::pin(tx.send(2));
+    let mut s2 = Box::pin(tx.send(3));
+    assert!(poll_once(s1.as_mut(), &first).is_pending());
+    assert!(poll_once(s2.as_mut(), &second).is_pending());
+    assert_eq!(rx.recv().await, Some(1));
+    assert_eq!(first.0.load(Ordering::SeqCst), 1, "the first send woken");
+    assert_eq!(second.0.load(Ordering::SeqCst), 0, "one slot, one wake");
+    drop(s1);
+    assert_eq!(second.0.load(Ordering::SeqCst), 1, "the wake was passed on");
+    assert!(matches!(
+        poll_once(s2.as_mut(), &second),
+        Poll::Ready(Ok(()))
+    ));
+    assert_eq!(rx.recv().await, Some(3), "the dropped send sent nothing");
+    assert!(rx.try_recv().is_err());
 }

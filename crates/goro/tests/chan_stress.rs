@@ -176,3 +176,142 @@ fn cancelled_sends_send_nothing() {
             assert_eq!(*sent.lock().unwrap(), received);
         });
 }
+
+/// Buffered channels with every kind of operation at once: goroutines
+/// sending and receiving through `select!` over two channels, plain
+/// threads with `send_blocking`/`recv_blocking`, and a `try_` spinner.
+/// Every value arrives exactly once; both channels drain and close.
+#[test]
+fn buffered_channels_under_selects_blocking_threads_and_try_ops() {
+    // A lost wake-up would hang a thread or goroutine: fail instead.
+    let done = Deadline::after(
+        std::time::Duration::from_secs(120),
+        "a value or a wake-up was lost",
+    );
+    for cap in [1, 2, 64] {
+        goro::Builder::new()
+            .worker_threads(4)
+            .panic(goro::Panic::Isolate)
+            .run(async move {
+                const PER: u64 = 4_000;
+                let (tx_a, rx_a) = goro::chan::<u64>(cap);
+                let (tx_b, rx_b) = goro::chan::<u64>(cap);
+                let senders = WaitGroup::new();
+                // Two goroutines send to whichever channel has room.
+                for s in 0..2u64 {
+                    let (tx_a, tx_b) = (tx_a.clone(), tx_b.clone());
+                    senders.go(async move {
+                        for i in 0..PER {
+                            let v = s * PER + i;
+                            goro::select! {
+                                r = tx_a.send(v) => r.unwrap(),
+                                r = tx_b.send(v) => r.unwrap(),
+                            }
+                        }
+                    });
+                }
+                // A thread sends with send_blocking, one with try_send.
+                let blocking_tx = tx_a.clone();
+                let blocking = std::thread::spawn(move || {
+                    for i in 0..PER {
+                        blocking_tx.send_blocking(2 * PER + i).unwrap();
+                    }
+                });
+                let trying_tx = tx_b.clone();
+                let trying = std::thread::spawn(move || {
+                    for i in 0..PER {
+                        let mut v = 3 * PER + i;
+                        loop {
+                            match trying_tx.try_send(v) {
+                                Ok(()) => break,
+                                Err(goro::chan::TrySendError::Full(back)) => {
+                                    v = back;
+                                    std::thread::yield_now();
+                                }
+                                Err(e) => panic!("{e:?}"),
+                            }
+                        }
+                    }
+                });
+                drop((tx_a, tx_b));
+                let seen = Arc::new(Mutex::new(Vec::new()));
+                let receivers = WaitGroup::new();
+                // Two goroutines receive from whichever channel has a value
+                // until both are closed and drained.
+                for _ in 0..2 {
+                    let (rx_a, rx_b, seen) = (rx_a.clone(), rx_b.clone(), seen.clone());
+                    receivers.go(async move {
+                        let mut mine = Vec::new();
+                        let (mut a_open, mut b_open) = (true, true);
+                        while a_open || b_open {
+                            if a_open && b_open {
+                                goro::select! {
+                                    v = rx_a.recv() => match v {
+                                        Some(v) => mine.push(v),
+                                        None => a_open = false,
+                                    },
+                                    v = rx_b.recv() => match v {
+                                        Some(v) => mine.push(v),
+                                        None => b_open = false,
+                                    },
+                                }
+                            } else {
+                                let rx = if a_open { &rx_a } else { &rx_b };
+                                match rx.recv().await {
+                                    Some(v) => mine.push(v),
+                                    None => (a_open, b_open) = (false, false),
+                                }
+                            }
+                        }
+                        seen.lock().unwrap().extend(mine);
+                    });
+                }
+                // And a thread receives from `a` with recv_blocking.
+                let (blocking_rx, seen_by_thread) = (rx_a.clone(), seen.clone());
+                let blocking_receiver = std::thread::spawn(move || {
+                    let mut mine = Vec::new();
+                    while let Some(v) = blocking_rx.recv_blocking() {
+                        mine.push(v);
+                    }
+                    seen_by_thread.lock().unwrap().extend(mine);
+                });
+                drop((rx_a, rx_b));
+                senders.wait().await;
+                goro::blocking(move || {
+                    blocking.join().unwrap();
+                    trying.join().unwrap();
+                })
+                .await;
+                receivers.wait().await;
+                goro::blocking(move || blocking_receiver.join().unwrap()).await;
+                let mut seen = std::mem::take(&mut *seen.lock().unwrap());
+                seen.sort_unstable();
+                let want: Vec<u64> = (0..4 * PER).collect();
+                assert!(seen == want, "cap {cap}: values lost or duplicated");
+            });
+    }
+    drop(done);
+}
+
+/// Ends the test process with a message if it is still alive (not dropped)
+/// after `limit`: for tests whose failure mode is hanging.
+struct Deadline(Option<std::sync::mpsc::Sender<()>>);
+
+impl Deadline {
+    fn after(limit: std::time::Duration, what: &'static str) -> Deadline {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+                eprintln!("still running after {limit:?}: {what}");
+                std::process::exit(101);
+            }
+        });
+        Deadline(Some(tx))
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.0.take();
+    }
+}

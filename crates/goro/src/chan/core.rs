@@ -1,23 +1,42 @@
-//! The channel itself: a buffer and two queues of waiting operations behind
-//! one lock, as in Go's `runtime/chan.go`. Every operation takes the lock,
-//! moves at most one value and releases it; wake-ups happen after the lock
-//! is released.
+//! The channel itself: two queues of waiting operations behind one lock, as
+//! in Go's `runtime/chan.go`, and for a buffered channel a lock-free ring.
+//!
+//! - Unbuffered (`cap == 0`): every operation takes the lock, moves at most
+//!   one value and releases it. A counterpart that finds a waiter claims it
+//!   and hands the value over directly.
+//! - Buffered: values go through the ring without the lock, as in
+//!   crossbeam-channel's `array` flavour. An operation waits only when the
+//!   ring is full (send) or empty (receive); a counterpart that changes that
+//!   claims one waiter as a notice, and the woken operation tries the ring
+//!   again. Registering a waiter and checking the ring happen in the
+//!   opposite order from changing the ring and checking for waiters, with a
+//!   `SeqCst` fence between each pair, so one side always sees the other.
+//!
+//! Wake-ups happen after the lock is released.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::ring::{PopError, PushError, Ring};
 use super::waiter::{Outcome, Selection, Waiter};
-use crate::loom::{Mutex, MutexGuard};
+use crate::loom::{fence, AtomicBool, Mutex, MutexGuard, Ordering};
 
 pub(crate) struct Chan<T> {
     cap: usize,
+    /// The buffer of a buffered channel.
+    ring: Option<Ring<T>>,
+    /// Whether `recv_waiters` / `send_waiters` may hold a waiter (changed
+    /// under the lock); a buffered send or receive looks here, not at the
+    /// lock, to know whether it must wake someone.
+    recv_waiting: AtomicBool,
+    send_waiting: AtomicBool,
     state: Mutex<State<T>>,
 }
 
 struct State<T> {
-    /// Buffered values. It can briefly hold more than `cap`: a value handed
-    /// to a receive that was then dropped goes back to its front.
+    /// Unbuffered channels only: values handed to a receive that was then
+    /// dropped, waiting for the next receive.
     buf: VecDeque<T>,
     closed: bool,
     senders: usize,
@@ -52,8 +71,11 @@ impl<T> Chan<T> {
     pub(crate) fn new(cap: usize) -> Chan<T> {
         Chan {
             cap,
+            ring: (cap > 0).then(|| Ring::new(cap)),
+            recv_waiting: AtomicBool::new(false),
+            send_waiting: AtomicBool::new(false),
             state: Mutex::new(State {
-                buf: VecDeque::with_capacity(cap.min(1024)),
+                buf: VecDeque::new(),
                 closed: false,
                 senders: 1,
                 receivers: 1,
@@ -73,8 +95,17 @@ impl<T> Chan<T> {
         self.cap
     }
 
+    /// Whether this channel has a buffer. Its waiters are then woken as a
+    /// notice to try again, not handed a value.
+    pub(crate) fn is_buffered(&self) -> bool {
+        self.ring.is_some()
+    }
+
     pub(crate) fn len(&self) -> usize {
-        self.lock().buf.len()
+        match &self.ring {
+            Some(ring) => ring.len(),
+            None => self.lock().buf.len(),
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -85,6 +116,16 @@ impl<T> Chan<T> {
     /// Sends `value` if that needs no waiting: to a waiting receiver, or
     /// into the buffer.
     pub(crate) fn try_send(&self, value: T) -> SendAttempt<T> {
+        if let Some(ring) = &self.ring {
+            return match ring.push(value) {
+                Ok(()) => {
+                    self.wake_one(Queue::Receivers);
+                    SendAttempt::Sent
+                }
+                Err(PushError::Full(value)) => SendAttempt::Full(value),
+                Err(PushError::Marked(value)) => SendAttempt::Closed(value),
+            };
+        }
         let mut state = self.lock();
         if state.closed || state.receivers == 0 {
             return SendAttempt::Closed(value);
@@ -114,6 +155,19 @@ impl<T> Chan<T> {
     /// waiting sender's value into the room it leaves), or from a waiting
     /// sender.
     pub(crate) fn try_recv(&self) -> RecvAttempt<T> {
+        if let Some(ring) = &self.ring {
+            return match ring.pop() {
+                Ok(value) => {
+                    self.wake_one(Queue::Senders);
+                    RecvAttempt::Value(value)
+                }
+                Err(PopError::Empty) => RecvAttempt::Empty,
+                // The mark is set by closing (or the last sender's drop)
+                // and by the last receiver's drop, which cannot have
+                // happened while this receiver exists.
+                Err(PopError::Drained) => RecvAttempt::Closed,
+            };
+        }
         let mut state = self.lock();
         if let Some(value) = state.buf.pop_front() {
             let mut woken = None;
@@ -151,6 +205,9 @@ impl<T> Chan<T> {
     /// Queues a waiting send, unless the send can proceed now: then returns
     /// `false` without queueing, and the caller tries again directly.
     pub(crate) fn register_send(&self, waiter: &Arc<Waiter<T>>) -> bool {
+        if let Some(ring) = &self.ring {
+            return self.register_buffered(Queue::Senders, waiter, || ring.can_push());
+        }
         let mut state = self.lock();
         let ready = state.closed
             || state.receivers == 0
@@ -165,6 +222,9 @@ impl<T> Chan<T> {
     /// Queues a waiting receive, unless it can proceed now (see
     /// `register_send`).
     pub(crate) fn register_recv(&self, waiter: &Arc<Waiter<T>>) -> bool {
+        if let Some(ring) = &self.ring {
+            return self.register_buffered(Queue::Receivers, waiter, || ring.can_pop());
+        }
         let mut state = self.lock();
         let ready = state.closed
             || state.senders == 0
@@ -174,6 +234,78 @@ impl<T> Chan<T> {
             state.recv_waiters.push_back(Arc::clone(waiter));
         }
         !ready
+    }
+
+    /// Queues a waiter on a buffered channel unless `ready` says the ring
+    /// lets it proceed: the waiter is queued and announced first, the ring
+    /// checked after (see the module's comment).
+    fn register_buffered(
+        &self,
+        which: Queue,
+        waiter: &Arc<Waiter<T>>,
+        ready: impl Fn() -> bool,
+    ) -> bool {
+        let mut state = self.lock();
+        let (queue, flag) = self.queue(&mut state, which);
+        queue.push_back(Arc::clone(waiter));
+        flag.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if ready() {
+            queue.pop_back();
+            flag.store(!queue.is_empty(), Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn queue<'s>(
+        &self,
+        state: &'s mut State<T>,
+        which: Queue,
+    ) -> (&'s mut VecDeque<Arc<Waiter<T>>>, &AtomicBool) {
+        match which {
+            Queue::Senders => (&mut state.send_waiters, &self.send_waiting),
+            Queue::Receivers => (&mut state.recv_waiters, &self.recv_waiting),
+        }
+    }
+
+    /// After a buffered send (receivers) or receive (senders): if an
+    /// operation on the other side waits, wake one.
+    #[inline]
+    fn wake_one(&self, which: Queue) {
+        fence(Ordering::SeqCst);
+        let flag = match which {
+            Queue::Senders => &self.send_waiting,
+            Queue::Receivers => &self.recv_waiting,
+        };
+        if flag.load(Ordering::Relaxed) {
+            self.notify(which);
+        }
+    }
+
+    /// Claims the first waiter of a buffered channel's queue that is still
+    /// waiting and wakes it to try the ring again. Also passes on a notice
+    /// that a woken operation will not use (it was cancelled).
+    #[cold]
+    pub(crate) fn notify(&self, which: Queue) {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let (queue, flag) = self.queue(state, which);
+        let mut woken = None;
+        let mut skipped = 0;
+        while let Some(waiter) = queue.pop_front() {
+            if waiter.claim_without_value() {
+                woken = Some(waiter);
+                break;
+            }
+            skipped += 1;
+        }
+        flag.store(!queue.is_empty(), Ordering::Relaxed);
+        state.stale = state.stale.saturating_sub(skipped);
+        drop(guard);
+        if let Some(waiter) = woken {
+            waiter.selection().wake();
+        }
     }
 
     /// Forgets a waiter whose selection ended (aborted, or committed
@@ -189,13 +321,19 @@ impl<T> Chan<T> {
             state.send_waiters.retain(waiting);
             state.recv_waiters.retain(waiting);
             state.stale = 0;
+            self.send_waiting
+                .store(!state.send_waiters.is_empty(), Ordering::Relaxed);
+            self.recv_waiting
+                .store(!state.recv_waiters.is_empty(), Ordering::Relaxed);
         }
     }
 
     /// A receive was handed `value` but dropped before it returned it: the
     /// value goes to another waiting receiver, or back to the front of the
-    /// buffer, so that it is neither lost nor reordered.
+    /// buffer, so that it is neither lost nor reordered. Unbuffered channels
+    /// only: a buffered channel never hands a value to a waiter.
     pub(crate) fn put_back(&self, value: T) {
+        debug_assert!(!self.is_buffered());
         let mut state = self.lock();
         let mut value = value;
         while let Some(receiver) = state.recv_waiters.pop_front() {
@@ -218,7 +356,7 @@ impl<T> Chan<T> {
     /// receivers get `None` (after the buffer is drained, since none wait
     /// while it holds values); waiting senders get their values back.
     pub(crate) fn close(&self) -> bool {
-        close_locked(self.lock())
+        self.close_locked(self.lock())
     }
 
     pub(crate) fn add_sender(&self) {
@@ -230,7 +368,7 @@ impl<T> Chan<T> {
         let mut state = self.lock();
         state.senders -= 1;
         if state.senders == 0 {
-            close_locked(state);
+            self.close_locked(state);
         }
     }
 
@@ -244,7 +382,10 @@ impl<T> Chan<T> {
         let mut state = self.lock();
         state.receivers -= 1;
         if state.receivers == 0 {
-            release_waiters(state, false);
+            if let Some(ring) = &self.ring {
+                ring.mark();
+            }
+            self.release_waiters(state, false);
         }
     }
 
@@ -263,7 +404,7 @@ impl<T> Chan<T> {
 }
 
 #[derive(Clone, Copy)]
-enum Queue {
+pub(crate) enum Queue {
     Senders,
     Receivers,
 }
@@ -287,37 +428,46 @@ fn has_counterpart<T>(state: &mut State<T>, which: Queue, own: &Selection) -> bo
         .any(|w| !std::ptr::eq(w.selection(), own) && w.selection().outcome() == Outcome::Waiting)
 }
 
-/// Closes the locked channel and commits every waiting operation; returns
-/// whether it was open.
-fn close_locked<T>(mut state: MutexGuard<'_, State<T>>) -> bool {
-    if state.closed {
-        return false;
+impl<T> Chan<T> {
+    /// Closes the locked channel and commits every waiting operation; returns
+    /// whether it was open.
+    fn close_locked(&self, mut state: MutexGuard<'_, State<T>>) -> bool {
+        if state.closed {
+            return false;
+        }
+        state.closed = true;
+        if let Some(ring) = &self.ring {
+            ring.mark();
+        }
+        self.release_waiters(state, true);
+        true
     }
-    state.closed = true;
-    release_waiters(state, true);
-    true
-}
 
-/// No operation can wait any more (closed, or no receiver left): commits
-/// the waiting sends (and receives, if `receivers_too`) without moving a
-/// value, and wakes them and the tasks waiting for this moment.
-fn release_waiters<T>(mut state: MutexGuard<'_, State<T>>, receivers_too: bool) {
-    let inner = &mut *state;
-    let receivers = if receivers_too {
-        std::mem::take(&mut inner.recv_waiters)
-    } else {
-        VecDeque::new()
-    };
-    let woken: Vec<_> = receivers
-        .into_iter()
-        .chain(inner.send_waiters.drain(..))
-        .filter(|w| w.claim_closed())
-        .collect();
-    inner.stale = 0;
-    let gone = std::mem::take(&mut inner.gone_wakers);
-    drop(state);
-    for waiter in woken {
-        waiter.selection().wake();
+    /// No operation can wait any more (closed, or no receiver left): commits
+    /// the waiting sends (and receives, if `receivers_too`) without moving a
+    /// value, and wakes them and the tasks waiting for this moment.
+    fn release_waiters(&self, mut state: MutexGuard<'_, State<T>>, receivers_too: bool) {
+        let inner = &mut *state;
+        let receivers = if receivers_too {
+            std::mem::take(&mut inner.recv_waiters)
+        } else {
+            VecDeque::new()
+        };
+        let woken: Vec<_> = receivers
+            .into_iter()
+            .chain(inner.send_waiters.drain(..))
+            .filter(|w| w.claim_without_value())
+            .collect();
+        inner.stale = 0;
+        self.send_waiting.store(false, Ordering::Relaxed);
+        if receivers_too {
+            self.recv_waiting.store(false, Ordering::Relaxed);
+        }
+        let gone = std::mem::take(&mut inner.gone_wakers);
+        drop(state);
+        for waiter in woken {
+            waiter.selection().wake();
+        }
+        gone.into_iter().for_each(Waker::wake);
     }
-    gone.into_iter().for_each(Waker::wake);
 }

@@ -85,6 +85,7 @@ mod core;
 mod error;
 mod op;
 mod receiver;
+mod ring;
 pub(crate) mod select;
 mod sender;
 mod waiter;

@@ -6,13 +6,27 @@
 //! - a waiting operation that is dropped aborts its selection and leaves the
 //!   channel's queue; nothing moved, nothing is lost;
 //! - if a counterpart committed it first, a receive puts the value it was
-//!   handed back into the channel, and a send's value has been delivered.
+//!   handed back into the channel, and a send's value has been delivered;
+//! - on a buffered channel a counterpart's claim only tells the operation to
+//!   try the ring again (nothing was handed over); a dropped operation passes
+//!   that notice on to the next waiter.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::core::{Chan, RecvAttempt, SendAttempt};
+use super::core::{Chan, Queue, RecvAttempt, SendAttempt};
 use super::waiter::{Joining, Waiter};
+
+/// Where a waiting operation stands.
+pub(crate) enum Settled<O> {
+    /// Not claimed yet (or not waiting at all).
+    Waiting,
+    /// Committed, with this result.
+    Done(O),
+    /// Woken on a buffered channel, but another operation got there first:
+    /// not waiting any more, try again.
+    Retry,
+}
 
 /// One operation that may wait; a plain `recv()`/`send()` polls it as a
 /// selection of its own, `select!` drives several through `select.rs`.
@@ -26,8 +40,9 @@ pub(crate) trait Operation<T> {
     fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool;
     /// Leaves the queue (the selection committed another operation).
     fn unregister(&mut self, chan: &Chan<T>);
-    /// The result, once a counterpart committed this operation.
-    fn committed(&mut self) -> Option<Self::Output>;
+    /// Whether a counterpart claimed this waiting operation, and then its
+    /// result (on a buffered channel: the result of trying again).
+    fn settle(&mut self, chan: &Chan<T>) -> Settled<Self::Output>;
     /// Its waiter, if queued.
     fn waiter(&self) -> Option<Arc<Waiter<T>>>;
     /// Whether it is queued.
@@ -38,15 +53,20 @@ pub(crate) trait Operation<T> {
     /// Polls as a plain operation: its own selection of one.
     fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(waiter) = self.waiter() {
-            if let Some(result) = self.committed() {
-                return Poll::Ready(result);
+            match self.settle(chan) {
+                Settled::Done(result) => return Poll::Ready(result),
+                Settled::Retry => {}
+                Settled::Waiting => {
+                    waiter.selection().set_waker(cx.waker());
+                    // A claim between the check and the new waker woke the
+                    // old one.
+                    match self.settle(chan) {
+                        Settled::Done(result) => return Poll::Ready(result),
+                        Settled::Retry => {}
+                        Settled::Waiting => return Poll::Pending,
+                    }
+                }
             }
-            waiter.selection().set_waker(cx.waker());
-            // A claim between the check and the new waker woke the old one.
-            return match self.committed() {
-                Some(result) => Poll::Ready(result),
-                None => Poll::Pending,
-            };
         }
         loop {
             if let Some(result) = self.try_now(chan) {
@@ -68,7 +88,10 @@ pub(crate) trait Operation<T> {
             self.unregister(chan);
             None
         } else {
-            self.committed()
+            match self.settle(chan) {
+                Settled::Done(result) => Some(result),
+                Settled::Waiting | Settled::Retry => None,
+            }
         }
     }
 
@@ -122,10 +145,18 @@ impl<T> Operation<T> for RecvOp<T> {
         }
     }
 
-    fn committed(&mut self) -> Option<Option<T>> {
-        let result = self.waiting.as_ref()?.committed()?;
+    fn settle(&mut self, chan: &Chan<T>) -> Settled<Option<T>> {
+        let Some(handed) = self.waiting.as_ref().and_then(|w| w.committed()) else {
+            return Settled::Waiting;
+        };
         self.waiting = None;
-        Some(result)
+        if !chan.is_buffered() {
+            return Settled::Done(handed);
+        }
+        match self.try_now(chan) {
+            Some(result) => Settled::Done(result),
+            None => Settled::Retry,
+        }
     }
 
     fn waiter(&self) -> Option<Arc<Waiter<T>>> {
@@ -136,9 +167,15 @@ impl<T> Operation<T> for RecvOp<T> {
         self.waiting.is_some()
     }
 
-    /// The value it was handed goes back into the channel.
+    /// The value it was handed goes back into the channel; on a buffered
+    /// channel, the notice goes to the next waiting receive.
     fn abandon(&mut self, chan: &Chan<T>) {
-        if let Some(Some(value)) = self.committed() {
+        let Some(handed) = self.waiting.take().and_then(|w| w.committed()) else {
+            return;
+        };
+        if chan.is_buffered() {
+            chan.notify(Queue::Receivers);
+        } else if let Some(value) = handed {
             chan.put_back(value);
         }
     }
@@ -179,13 +216,19 @@ impl<T> Operation<T> for SendOp<T> {
     }
 
     fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool {
-        let waiter = Waiter::new(joining, self.value.take());
+        // A buffered send keeps its value: it will try the ring again.
+        let packet = if chan.is_buffered() {
+            None
+        } else {
+            self.value.take()
+        };
+        let waiter = Waiter::new(joining, packet);
         let queued = chan.register_send(&waiter);
         if queued {
             self.waiting = Some(waiter);
-        } else {
+        } else if let Some(value) = waiter.take_unshared() {
             // Nobody else saw the waiter: the value is still in it.
-            self.value = waiter.take_unshared();
+            self.value = Some(value);
         }
         queued
     }
@@ -194,18 +237,28 @@ impl<T> Operation<T> for SendOp<T> {
         if let Some(waiter) = self.waiting.take() {
             // Its selection ended elsewhere, so no receiver can claim it:
             // the value is ours again.
-            self.value = waiter.take_unshared();
+            if let Some(value) = waiter.take_unshared() {
+                self.value = Some(value);
+            }
             chan.unregister();
         }
     }
 
-    fn committed(&mut self) -> Option<Result<(), T>> {
-        let left = self.waiting.as_ref()?.committed()?;
+    fn settle(&mut self, chan: &Chan<T>) -> Settled<Result<(), T>> {
+        let Some(left) = self.waiting.as_ref().and_then(|w| w.committed()) else {
+            return Settled::Waiting;
+        };
         self.waiting = None;
-        Some(match left {
-            None => Ok(()),
-            Some(value) => Err(value),
-        })
+        if !chan.is_buffered() {
+            return Settled::Done(match left {
+                None => Ok(()),
+                Some(value) => Err(value),
+            });
+        }
+        match self.try_now(chan) {
+            Some(result) => Settled::Done(result),
+            None => Settled::Retry,
+        }
     }
 
     fn waiter(&self) -> Option<Arc<Waiter<T>>> {
@@ -216,8 +269,12 @@ impl<T> Operation<T> for SendOp<T> {
         self.waiting.is_some()
     }
 
-    /// The value was delivered (or the channel closed and it is dropped).
-    fn abandon(&mut self, _chan: &Chan<T>) {
-        self.committed();
+    /// The value was delivered (or the channel closed and it is dropped);
+    /// on a buffered channel, the notice goes to the next waiting send.
+    fn abandon(&mut self, chan: &Chan<T>) {
+        let claimed = self.waiting.take().and_then(|w| w.committed()).is_some();
+        if claimed && chan.is_buffered() {
+            chan.notify(Queue::Senders);
+        }
     }
 }

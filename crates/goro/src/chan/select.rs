@@ -13,7 +13,10 @@
 //! As in crossbeam-channel, the selecting side never commits an operation
 //! while its waiters are queued: only a counterpart's claim does. So a claim
 //! never has to be undone, and two selects facing each other cannot both
-//! commit.
+//! commit. On a buffered channel the claim hands nothing over: it wakes the
+//! selection, which unqueues its other waiters and tries the claimed
+//! operation on the ring; if another operation took the value (or the room)
+//! first, the selection starts over at 1.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -21,7 +24,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::op::Operation;
+use super::op::{Operation, Settled};
 use super::receiver::Recv;
 use super::sender::Send;
 use super::waiter::{Joining, Outcome, Selection};
@@ -46,7 +49,7 @@ pub trait SelectOp {
     #[doc(hidden)]
     fn unregister(&mut self);
     #[doc(hidden)]
-    fn settle(&mut self);
+    fn settle(&mut self) -> bool;
     #[doc(hidden)]
     fn abandon(&mut self);
 }
@@ -90,8 +93,14 @@ macro_rules! select_op {
             fn unregister(&mut self) {
                 self.op.unregister(self.chan);
             }
-            fn settle(&mut self) {
-                self.done = self.op.committed();
+            fn settle(&mut self) -> bool {
+                match self.op.settle(self.chan) {
+                    Settled::Done(done) => {
+                        self.done = Some(done);
+                        true
+                    }
+                    Settled::Waiting | Settled::Retry => false,
+                }
             }
             fn abandon(&mut self) {
                 self.op.abandon(self.chan);
@@ -145,34 +154,22 @@ pub fn select<'a, 'b>(
 }
 
 impl Select<'_, '_> {
-    /// Operation `op` committed through a claim: settle it, unqueue the rest.
-    fn finish(&mut self, op: usize) -> Poll<Option<usize>> {
+    /// Operation `op` was claimed: unqueue the rest and settle it. On a
+    /// buffered channel the claim was a notice and the operation tries the
+    /// ring again; if another operation got there first, start over.
+    fn finish(&mut self, op: usize) -> bool {
         self.waiting = None;
         for (i, other) in self.ops.iter_mut().enumerate() {
             if i != op {
                 other.unregister();
             }
         }
-        self.ops[op].settle();
-        Poll::Ready(Some(op))
+        self.ops[op].settle()
     }
-}
 
-impl Future for Select<'_, '_> {
-    type Output = Option<usize>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
-        let this = &mut *self;
-        if let Some(selection) = &this.waiting {
-            if let Outcome::Claimed(op) = selection.outcome() {
-                return this.finish(op);
-            }
-            selection.set_waker(cx.waker());
-            return match selection.outcome() {
-                Outcome::Claimed(op) => this.finish(op),
-                _ => Poll::Pending,
-            };
-        }
+    /// Steps 1 and 2 of the module's description.
+    fn start(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let this = self;
         let n = this.ops.len();
         let mut order = [0u8; MAX_BRANCHES];
         'attempt: loop {
@@ -204,14 +201,41 @@ impl Future for Select<'_, '_> {
                     break;
                 }
             }
-            return match selection.outcome() {
-                Outcome::Claimed(op) => this.finish(op),
+            if let Outcome::Claimed(op) = selection.outcome() {
+                if this.finish(op) {
+                    return Poll::Ready(Some(op));
+                }
+                continue 'attempt;
+            }
+            this.waiting = Some(selection);
+            return Poll::Pending;
+        }
+    }
+}
+
+impl Future for Select<'_, '_> {
+    type Output = Option<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let this = &mut *self;
+        if let Some(selection) = &this.waiting {
+            let claimed = match selection.outcome() {
+                Outcome::Claimed(op) => Some(op),
                 _ => {
-                    this.waiting = Some(selection);
-                    Poll::Pending
+                    selection.set_waker(cx.waker());
+                    match selection.outcome() {
+                        Outcome::Claimed(op) => Some(op),
+                        _ => None,
+                    }
                 }
             };
+            match claimed {
+                None => return Poll::Pending,
+                Some(op) if this.finish(op) => return Poll::Ready(Some(op)),
+                Some(_) => {}
+            }
         }
+        this.start(cx)
     }
 }
 

@@ -173,8 +173,8 @@ impl<T> Waiter<T> {
     }
 
     /// Commits this waiting operation without moving a value: its channel
-    /// closed.
-    pub(crate) fn claim_closed(&self) -> bool {
+    /// closed, or (buffered channels) a notice to try the ring again.
+    pub(crate) fn claim_without_value(&self) -> bool {
         let _packet = self.packet();
         self.selection().try_claim(self.op)
     }
