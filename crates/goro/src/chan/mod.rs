@@ -99,6 +99,15 @@ pub use sender::{Send, Sender};
 /// Makes a channel of `T` with room for `cap` values; `cap == 0` makes an
 /// unbuffered (rendezvous) channel. See [the module](mod@crate::chan).
 ///
+/// As Go's `make(chan T, cap)` does, a buffered channel allocates its whole
+/// buffer here: `cap` slots of a `T` and a stamp (`usize`) each. Sends and
+/// receives on it take no lock.
+///
+/// # Panics
+///
+/// If `cap` is too large for a buffer (more than `usize::MAX / 4` slots,
+/// or more memory than can be allocated).
+///
 /// # Examples
 ///
 /// ```

@@ -96,10 +96,13 @@ pub(crate) enum PopError {
 impl<T> Ring<T> {
     pub(crate) fn new(cap: usize) -> Ring<T> {
         assert!(cap > 0, "a ring holds at least one value");
-        let mark = (cap + 1).next_power_of_two();
-        let one_lap = mark
-            .checked_mul(2)
-            .expect("channel capacity too large for a ring");
+        let one_lap = cap
+            .checked_add(1)
+            .and_then(usize::checked_next_power_of_two)
+            .and_then(|mark| mark.checked_mul(2))
+            .filter(|_| cap <= usize::MAX / 4)
+            .unwrap_or_else(|| panic!("goro::chan: capacity {cap} is too large"));
+        let mark = one_lap / 2;
         let slots = (0..cap)
             .map(|i| Slot {
                 stamp: AtomicUsize::new(i),
@@ -371,6 +374,12 @@ mod tests {
         assert_eq!(ring.pop(), Ok(2));
         assert_eq!(ring.pop(), Err(PopError::Drained));
         assert_eq!(ring.len(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "is too large")]
+    fn an_impossible_capacity_panics_with_a_clear_message() {
+        let _ = Ring::<u8>::new(usize::MAX);
     }
 
     #[test]
