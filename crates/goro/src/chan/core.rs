@@ -11,6 +11,10 @@
 //!   again. Registering a waiter and checking the ring happen in the
 //!   opposite order from changing the ring and checking for waiters, with a
 //!   `SeqCst` fence between each pair, so one side always sees the other.
+//!   (`SeqCst` stores and loads instead of the fences would be one `mfence`
+//!   cheaper per operation on x86, about 3 ns, and equally correct, but loom
+//!   models such accesses as acquire/release only and reports lost wake-ups
+//!   that cannot happen; with fences the protocol is model-checked.)
 //!
 //! Wake-ups happen after the lock is released.
 
