@@ -145,6 +145,7 @@ impl<T> Operation<T> for RecvOp<T> {
         }
     }
 
+    #[inline]
     fn settle(&mut self, chan: &Chan<T>) -> Settled<Option<T>> {
         let Some(handed) = self.waiting.as_ref().and_then(|w| w.committed()) else {
             return Settled::Waiting;
@@ -153,10 +154,7 @@ impl<T> Operation<T> for RecvOp<T> {
         if !chan.is_buffered() {
             return Settled::Done(handed);
         }
-        match self.try_now(chan) {
-            Some(result) => Settled::Done(result),
-            None => Settled::Retry,
-        }
+        retry(self, chan)
     }
 
     fn waiter(&self) -> Option<Arc<Waiter<T>>> {
@@ -244,6 +242,7 @@ impl<T> Operation<T> for SendOp<T> {
         }
     }
 
+    #[inline]
     fn settle(&mut self, chan: &Chan<T>) -> Settled<Result<(), T>> {
         let Some(left) = self.waiting.as_ref().and_then(|w| w.committed()) else {
             return Settled::Waiting;
@@ -255,10 +254,7 @@ impl<T> Operation<T> for SendOp<T> {
                 Some(value) => Err(value),
             });
         }
-        match self.try_now(chan) {
-            Some(result) => Settled::Done(result),
-            None => Settled::Retry,
-        }
+        retry(self, chan)
     }
 
     fn waiter(&self) -> Option<Arc<Waiter<T>>> {
@@ -276,5 +272,17 @@ impl<T> Operation<T> for SendOp<T> {
         if claimed && chan.is_buffered() {
             chan.notify(Queue::Senders);
         }
+    }
+}
+
+/// A buffered channel's operation, woken by a notice: tries the ring again.
+/// Out of line, so that the unbuffered hand-off (the common wait) stays
+/// small enough to inline.
+#[cold]
+#[inline(never)]
+fn retry<T, O: Operation<T>>(op: &mut O, chan: &Chan<T>) -> Settled<O::Output> {
+    match op.try_now(chan) {
+        Some(result) => Settled::Done(result),
+        None => Settled::Retry,
     }
 }
