@@ -44,7 +44,7 @@ pub(crate) trait Operation<T> {
     /// result (on a buffered channel: the result of trying again).
     fn settle(&mut self, chan: &Chan<T>) -> Settled<Self::Output>;
     /// Its waiter, if queued.
-    fn waiter(&self) -> Option<Arc<Waiter<T>>>;
+    fn waiter(&self) -> Option<&Arc<Waiter<T>>>;
     /// Whether it is queued.
     fn is_waiting(&self) -> bool;
     /// A counterpart committed it, but nobody will take the result.
@@ -52,12 +52,16 @@ pub(crate) trait Operation<T> {
 
     /// Polls as a plain operation: its own selection of one.
     fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(waiter) = self.waiter() {
+        // The waiter is borrowed, not cloned: an `Arc` clone here was two
+        // atomic operations on every poll of a waiting send or receive.
+        if self.is_waiting() {
             match self.settle(chan) {
                 Settled::Done(result) => return Poll::Ready(result),
                 Settled::Retry => {}
                 Settled::Waiting => {
-                    waiter.selection().set_waker(cx.waker());
+                    if let Some(waiter) = self.waiter() {
+                        waiter.selection().set_waker(cx.waker());
+                    }
                     // A claim between the check and the new waker woke the
                     // old one.
                     match self.settle(chan) {
@@ -83,8 +87,7 @@ pub(crate) trait Operation<T> {
     /// waiting (it is unqueued now), or its result if a counterpart had
     /// committed it meanwhile.
     fn reclaim(&mut self, chan: &Chan<T>) -> Option<Self::Output> {
-        let waiter = self.waiter()?;
-        if waiter.selection().try_abort() {
+        if self.waiter()?.selection().try_abort() {
             self.unregister(chan);
             None
         } else {
@@ -98,12 +101,13 @@ pub(crate) trait Operation<T> {
     /// Stops waiting (the owner is dropped): aborts its selection and leaves
     /// the queue, or, if a counterpart committed it first, abandons it.
     fn cancel(&mut self, chan: &Chan<T>) {
-        if let Some(waiter) = self.waiter() {
-            if waiter.selection().try_abort() {
-                self.unregister(chan);
-            } else {
-                self.abandon(chan);
-            }
+        let Some(aborted) = self.waiter().map(|w| w.selection().try_abort()) else {
+            return;
+        };
+        if aborted {
+            self.unregister(chan);
+        } else {
+            self.abandon(chan);
         }
     }
 }
@@ -157,8 +161,8 @@ impl<T> Operation<T> for RecvOp<T> {
         retry(self, chan)
     }
 
-    fn waiter(&self) -> Option<Arc<Waiter<T>>> {
-        self.waiting.clone()
+    fn waiter(&self) -> Option<&Arc<Waiter<T>>> {
+        self.waiting.as_ref()
     }
 
     fn is_waiting(&self) -> bool {
@@ -257,8 +261,8 @@ impl<T> Operation<T> for SendOp<T> {
         retry(self, chan)
     }
 
-    fn waiter(&self) -> Option<Arc<Waiter<T>>> {
-        self.waiting.clone()
+    fn waiter(&self) -> Option<&Arc<Waiter<T>>> {
+        self.waiting.as_ref()
     }
 
     fn is_waiting(&self) -> bool {
