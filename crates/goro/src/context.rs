@@ -80,6 +80,10 @@ struct ThreadState {
     current: Cell<Option<Running>>,
     /// Whether it is dropping it (its future's destructors run).
     dropping: Cell<bool>,
+    /// Whether the current poll woke or started a goroutine.
+    handed_off: Cell<bool>,
+    /// How many polls in a row on this thread handed off (see `handoff`).
+    run: Cell<u8>,
 }
 
 thread_local! {
@@ -90,6 +94,8 @@ thread_local! {
             watch: Cell::new(None),
             current: Cell::new(None),
             dropping: Cell::new(false),
+            handed_off: Cell::new(false),
+            run: Cell::new(0),
         }
     };
 }
@@ -265,6 +271,34 @@ impl Drop for Enter {
     }
 }
 
+/// Notes that the current poll woke a goroutine, or started one: Tokio runs
+/// it next on this worker, from the LIFO slot.
+#[inline]
+pub(crate) fn handed_off() {
+    STATE.with(|s| s.handed_off.set(true));
+}
+
+/// At the end of a goroutine's poll on a worker: whether it ends a run of
+/// `handoff::RUN` polls in a row that handed off, so that the worker should
+/// take its next task from the queue (`handoff::end_run`). A nested poll
+/// (one goroutine's future polled inside another's) never ends a run.
+#[inline]
+pub(crate) fn run_ends() -> bool {
+    STATE.with(|s| {
+        if !s.handed_off.replace(false) {
+            s.run.set(0);
+            return false;
+        }
+        if s.current.get().is_some() {
+            return false;
+        }
+        let run = s.run.get() + 1;
+        let ends = run >= crate::handoff::RUN;
+        s.run.set(if ends { 0 } else { run });
+        ends
+    })
+}
+
 /// Marks the thread as dropping the future of goroutine `running`. Tokio
 /// drops futures outside any poll, so nothing else is marked then.
 #[inline]
@@ -303,6 +337,7 @@ where
 {
     if flags.is_goro() {
         // Every goro thread runs inside its runtime's Tokio context.
+        handed_off();
         tokio::spawn(task)
     } else {
         with_foreign_or_global(|handle| handle.spawn(task))

@@ -89,6 +89,7 @@
 
 mod builder;
 mod context;
+mod handoff;
 mod id;
 mod join;
 mod loom;

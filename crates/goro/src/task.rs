@@ -158,10 +158,16 @@ impl<F: Future, S: Site> Future for Task<F, S> {
         let future = this.future;
         let site = &this.scope.0;
         #[cfg(feature = "trace")]
-        if let Some(traced) = site.traced() {
-            return guarded_poll(site, || traced.poll(site, future, cx));
+        let poll = match site.traced() {
+            Some(traced) => guarded_poll(site, || traced.poll(site, future, cx)),
+            None => guarded_poll(site, || future.poll(cx)),
+        };
+        #[cfg(not(feature = "trace"))]
+        let poll = guarded_poll(site, || future.poll(cx));
+        if context::run_ends() {
+            crate::handoff::end_run(cx);
         }
-        guarded_poll(site, || future.poll(cx))
+        poll
     }
 }
 

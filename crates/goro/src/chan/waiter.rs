@@ -84,6 +84,7 @@ impl Selection {
     pub(crate) fn wake(&self) {
         let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(waker) = waker {
+            crate::context::handed_off();
             waker.wake();
         }
     }
