@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::ring::{PopError, PushError, Ring};
-use super::waiter::{Joining, Outcome, Selection, Waiter};
+use super::waiter::{Outcome, Selection, Waiter};
 use crate::loom::{fence, AtomicBool, Mutex, MutexGuard, Ordering};
 
 pub(crate) struct Chan<T> {
@@ -65,13 +65,6 @@ pub(crate) enum SendAttempt<T> {
     /// No room and no receiver: the caller would have to wait.
     Full(T),
     Closed(T),
-}
-
-/// How a plain operation's first step went: done without waiting, or
-/// queued with this waiter.
-pub(crate) enum Started<A, T> {
-    Done(A),
-    Waiting(Arc<Waiter<T>>),
 }
 
 /// How a direct (non-waiting) receive went.
@@ -133,39 +126,9 @@ impl<T> Chan<T> {
         if let Some(ring) = &self.ring {
             return self.try_send_buffered(ring, value);
         }
-        match self.send_locked(self.lock(), value) {
-            Ok(sent) => sent,
-            Err((_, value)) => SendAttempt::Full(value),
-        }
-    }
-
-    /// Unbuffered channels: sends `value` without waiting, or else queues a
-    /// waiting send holding it, under one lock (a plain `send` that has to
-    /// wait takes the lock once, not twice).
-    pub(crate) fn send_or_wait(&self, value: T, waker: &Waker) -> Started<SendAttempt<T>, T> {
-        debug_assert!(!self.is_buffered());
-        match self.send_locked(self.lock(), value) {
-            Ok(sent) => Started::Done(sent),
-            Err((mut state, value)) => {
-                let waiter = Waiter::new(Joining::Alone(waker), Some(value));
-                state.send_waiters.push_back(Arc::clone(&waiter));
-                Started::Waiting(waiter)
-            }
-        }
-    }
-
-    /// The unbuffered send under the lock: done (the lock released and the
-    /// receiver woken), or the locked state and the value back if it has to
-    /// wait.
-    #[inline]
-    #[allow(clippy::type_complexity)]
-    fn send_locked<'s>(
-        &self,
-        mut state: MutexGuard<'s, State<T>>,
-        value: T,
-    ) -> Result<SendAttempt<T>, (MutexGuard<'s, State<T>>, T)> {
+        let mut state = self.lock();
         if state.closed || state.receivers == 0 {
-            return Ok(SendAttempt::Closed(value));
+            return SendAttempt::Closed(value);
         }
         let mut value = value;
         while let Some(receiver) = state.recv_waiters.pop_front() {
@@ -173,7 +136,7 @@ impl<T> Chan<T> {
                 Ok(()) => {
                     drop(state);
                     receiver.selection().wake();
-                    return Ok(SendAttempt::Sent);
+                    return SendAttempt::Sent;
                 }
                 Err(back) => {
                     value = back;
@@ -181,60 +144,51 @@ impl<T> Chan<T> {
                 }
             }
         }
-        Err((state, value))
+        if state.buf.len() < self.cap {
+            state.buf.push_back(value);
+            return SendAttempt::Sent;
+        }
+        SendAttempt::Full(value)
     }
 
-    /// Receives a value if that needs no waiting: from the buffer (values
-    /// put back by dropped receives, unbuffered channels), or from a
-    /// waiting sender.
+    /// Receives a value if that needs no waiting: from the buffer (moving a
+    /// waiting sender's value into the room it leaves), or from a waiting
+    /// sender.
     pub(crate) fn try_recv(&self) -> RecvAttempt<T> {
         if let Some(ring) = &self.ring {
             return self.try_recv_buffered(ring);
         }
-        match self.recv_locked(self.lock()) {
-            Ok(received) => received,
-            Err(_) => RecvAttempt::Empty,
-        }
-    }
-
-    /// Unbuffered channels: receives without waiting, or else queues a
-    /// waiting receive, under one lock (see `send_or_wait`).
-    pub(crate) fn recv_or_wait(&self, waker: &Waker) -> Started<RecvAttempt<T>, T> {
-        debug_assert!(!self.is_buffered());
-        match self.recv_locked(self.lock()) {
-            Ok(received) => Started::Done(received),
-            Err(mut state) => {
-                let waiter = Waiter::new(Joining::Alone(waker), None);
-                state.recv_waiters.push_back(Arc::clone(&waiter));
-                Started::Waiting(waiter)
-            }
-        }
-    }
-
-    /// The unbuffered receive under the lock: done (the lock released and
-    /// the sender woken), or the locked state if it has to wait (no value,
-    /// no waiting sender, still open). The queue of senders is empty then,
-    /// inert waiters included.
-    #[inline]
-    fn recv_locked<'s>(
-        &self,
-        mut state: MutexGuard<'s, State<T>>,
-    ) -> Result<RecvAttempt<T>, MutexGuard<'s, State<T>>> {
+        let mut state = self.lock();
         if let Some(value) = state.buf.pop_front() {
-            return Ok(RecvAttempt::Value(value));
+            let mut woken = None;
+            if state.buf.len() < self.cap {
+                while let Some(sender) = state.send_waiters.pop_front() {
+                    if let Some(moved) = sender.claim_take() {
+                        state.buf.push_back(moved);
+                        woken = Some(sender);
+                        break;
+                    }
+                    state.stale = state.stale.saturating_sub(1);
+                }
+            }
+            drop(state);
+            if let Some(sender) = woken {
+                sender.selection().wake();
+            }
+            return RecvAttempt::Value(value);
         }
         while let Some(sender) = state.send_waiters.pop_front() {
             if let Some(value) = sender.claim_take() {
                 drop(state);
                 sender.selection().wake();
-                return Ok(RecvAttempt::Value(value));
+                return RecvAttempt::Value(value);
             }
             state.stale = state.stale.saturating_sub(1);
         }
         if state.closed || state.senders == 0 {
-            Ok(RecvAttempt::Closed)
+            RecvAttempt::Closed
         } else {
-            Err(state)
+            RecvAttempt::Empty
         }
     }
 

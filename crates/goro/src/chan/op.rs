@@ -12,9 +12,9 @@
 //!   that notice on to the next waiter.
 
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-use super::core::{Chan, Queue, RecvAttempt, SendAttempt, Started};
+use super::core::{Chan, Queue, RecvAttempt, SendAttempt};
 use super::waiter::{Joining, Waiter};
 
 /// Where a waiting operation stands.
@@ -49,22 +49,6 @@ pub(crate) trait Operation<T> {
     fn is_waiting(&self) -> bool;
     /// A counterpart committed it, but nobody will take the result.
     fn abandon(&mut self, chan: &Chan<T>);
-    /// Completes without waiting if it can, else queues it alone, to wake
-    /// `waker` (`None`). On an unbuffered channel, under one lock.
-    fn start(&mut self, chan: &Chan<T>, waker: &Waker) -> Option<Self::Output>;
-
-    /// `start` as two steps, try then queue (buffered channels).
-    #[inline(never)]
-    fn start_in_two_steps(&mut self, chan: &Chan<T>, waker: &Waker) -> Option<Self::Output> {
-        loop {
-            if let Some(result) = self.try_now(chan) {
-                return Some(result);
-            }
-            if self.register(chan, Joining::Alone(waker)) {
-                return None;
-            }
-        }
-    }
 
     /// Polls as a plain operation: its own selection of one.
     fn poll(&mut self, chan: &Chan<T>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -88,9 +72,13 @@ pub(crate) trait Operation<T> {
                 }
             }
         }
-        match self.start(chan, cx.waker()) {
-            Some(result) => Poll::Ready(result),
-            None => Poll::Pending,
+        loop {
+            if let Some(result) = self.try_now(chan) {
+                return Poll::Ready(result);
+            }
+            if self.register(chan, Joining::Alone(cx.waker())) {
+                return Poll::Pending;
+            }
         }
     }
 
@@ -179,22 +167,6 @@ impl<T> Operation<T> for RecvOp<T> {
 
     fn is_waiting(&self) -> bool {
         self.waiting.is_some()
-    }
-
-    #[inline]
-    fn start(&mut self, chan: &Chan<T>, waker: &Waker) -> Option<Option<T>> {
-        if chan.is_buffered() {
-            return self.start_in_two_steps(chan, waker);
-        }
-        match chan.recv_or_wait(waker) {
-            Started::Done(RecvAttempt::Value(value)) => Some(Some(value)),
-            Started::Done(RecvAttempt::Closed) => Some(None),
-            Started::Done(RecvAttempt::Empty) => unreachable!("recv_or_wait waits instead"),
-            Started::Waiting(waiter) => {
-                self.waiting = Some(waiter);
-                None
-            }
-        }
     }
 
     /// The value it was handed goes back into the channel; on a buffered
@@ -295,26 +267,6 @@ impl<T> Operation<T> for SendOp<T> {
 
     fn is_waiting(&self) -> bool {
         self.waiting.is_some()
-    }
-
-    #[inline]
-    fn start(&mut self, chan: &Chan<T>, waker: &Waker) -> Option<Result<(), T>> {
-        if chan.is_buffered() {
-            return self.start_in_two_steps(chan, waker);
-        }
-        let value = self
-            .value
-            .take()
-            .expect("a send future was polled (or used in select!) after it completed");
-        match chan.send_or_wait(value, waker) {
-            Started::Done(SendAttempt::Sent) => Some(Ok(())),
-            Started::Done(SendAttempt::Closed(value)) => Some(Err(value)),
-            Started::Done(SendAttempt::Full(_)) => unreachable!("send_or_wait waits instead"),
-            Started::Waiting(waiter) => {
-                self.waiting = Some(waiter);
-                None
-            }
-        }
     }
 
     /// The value was delivered (or the channel closed and it is dropped);
