@@ -156,3 +156,42 @@ async fn gosched_yields_to_other_goroutines() {
         goro::gosched().await;
     }
 }
+
+#[goro::test(worker_threads = 1)]
+async fn a_pair_handing_off_forever_leaves_the_worker_to_others() {
+    // Two goroutines hand a value back and forth forever on the only
+    // worker; each hand-off puts the partner first in line (Tokio's LIFO
+    // slot). A goroutine one of them starts must still run: goro ends such
+    // runs every few polls so that the worker's queue is served
+    // (`handoff.rs`), as Tokio's own LIFO limit does.
+    let (ping_tx, ping_rx) = goro::chan::<u64>(0);
+    let (pong_tx, pong_rx) = goro::chan::<u64>(0);
+    let (ran_tx, ran_rx) = std::sync::mpsc::channel::<()>();
+    goro::go!(async move {
+        while let Some(v) = ping_rx.recv().await {
+            if pong_tx.send(v).await.is_err() {
+                break;
+            }
+        }
+    });
+    goro::go!(async move {
+        let mut v = 0;
+        while ping_tx.send(v).await.is_ok() {
+            let Some(back) = pong_rx.recv().await else {
+                break;
+            };
+            v = back + 1;
+            if v == 100 {
+                let ran_tx = ran_tx.clone();
+                goro::go!(async move {
+                    let _ = ran_tx.send(());
+                });
+            }
+        }
+    });
+    let ran = goro::blocking(move || ran_rx.recv_timeout(Duration::from_secs(60))).await;
+    assert!(
+        ran.is_ok(),
+        "a goroutine waited 60 s behind two goroutines handing off"
+    );
+}
