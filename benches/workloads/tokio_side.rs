@@ -8,6 +8,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Counts tasks down; the last one wakes the waiter (a WaitGroup in Tokio).
+/// Like Go's and goro's WaitGroup in the other sides, it counts each task
+/// up as it is started (`add`), so all three do the same two atomic
+/// operations per task on one shared counter; the starter holds one count
+/// of its own until it has started them all.
 struct Countdown {
     left: AtomicU64,
     zero: Notify,
@@ -19,6 +23,10 @@ impl Countdown {
             left: AtomicU64::new(n),
             zero: Notify::new(),
         })
+    }
+
+    fn add(&self) {
+        self.left.fetch_add(1, Ordering::Relaxed);
     }
 
     fn done(&self) {
@@ -35,14 +43,16 @@ impl Countdown {
 async fn spawn() -> String {
     const N: u64 = 1_000_000;
     let sum = Arc::new(AtomicU64::new(0));
-    let countdown = Countdown::new(N);
+    let countdown = Countdown::new(1);
     for i in 0..N {
+        countdown.add();
         let (sum, countdown) = (sum.clone(), countdown.clone());
         tokio::spawn(async move {
             sum.fetch_add(i, Ordering::Relaxed);
             countdown.done();
         });
     }
+    countdown.done();
     countdown.wait().await;
     format!("spawn {}", sum.load(Ordering::Relaxed))
 }
@@ -64,12 +74,14 @@ async fn chain() -> String {
 
 async fn idle() -> String {
     const N: u64 = 1_000_000;
-    let parked = Countdown::new(N);
-    let finished = Countdown::new(N);
+    let parked = Countdown::new(1);
+    let finished = Countdown::new(1);
     // Released all at once by one `notify_waiters` (flume's channel close
     // took minutes to wake a million receivers).
     let release = Arc::new(Notify::new());
     for _ in 0..N {
+        parked.add();
+        finished.add();
         let (parked, finished, release) = (parked.clone(), finished.clone(), release.clone());
         tokio::spawn(async move {
             let released = release.notified();
@@ -80,16 +92,19 @@ async fn idle() -> String {
             finished.done();
         });
     }
+    parked.done();
     parked.wait().await;
     release.notify_waiters();
+    finished.done();
     finished.wait().await;
     format!("idle {N}")
 }
 
 async fn blocking() -> String {
     const N: u64 = 10_000;
-    let countdown = Countdown::new(N);
+    let countdown = Countdown::new(1);
     for _ in 0..N {
+        countdown.add();
         let countdown = countdown.clone();
         tokio::spawn(async move {
             tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_micros(100)))
@@ -98,6 +113,7 @@ async fn blocking() -> String {
             countdown.done();
         });
     }
+    countdown.done();
     countdown.wait().await;
     format!("blocking {N}")
 }
