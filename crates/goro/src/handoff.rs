@@ -52,10 +52,18 @@ thread_local! {
 #[inline(never)]
 pub(crate) fn end_run(cx: &mut Context<'_>) {
     KEEPER.with(|keeper| {
-        // The budget is now 1 (if the keeper exists and saw a budget).
-        drop(keeper.take());
-        // The first time on a thread, take units one by one; after that, one
-        // unit. Bounded, in case the budget is unconstrained.
+        if let Some(one) = keeper.take() {
+            // The budget is now 1; take that last unit, and keep what
+            // `poll_proceed` returns (it saw 1) for next time. Not checked
+            // here: the unit test below fails if Tokio stops working so.
+            drop(one);
+            if let Poll::Ready(restore) = coop::poll_proceed(cx) {
+                keeper.set(Some(restore));
+            }
+            return;
+        }
+        // The first time on a thread: take units one by one. Bounded, in
+        // case the budget is unconstrained.
         for _ in 0..=u8::MAX {
             if !coop::has_budget_remaining() {
                 return;
@@ -66,7 +74,7 @@ pub(crate) fn end_run(cx: &mut Context<'_>) {
                         // Not the last unit: keep it spent.
                         restore.made_progress();
                     } else {
-                        // It saw a budget of 1: the next keeper.
+                        // It saw a budget of 1: the keeper.
                         keeper.set(Some(restore));
                         return;
                     }
