@@ -42,3 +42,24 @@ impl<T> UnsafeCell<T> {
         f(self.0.get())
     }
 }
+
+/// One step of waiting for another thread that is in the middle of a few
+/// instructions: spin, then yield the thread. Under loom, a yield, so that
+/// the model lets the other thread run.
+#[inline]
+pub(crate) fn spin_wait(spins: &mut u32) {
+    #[cfg(goro_loom)]
+    {
+        let _ = spins;
+        loom::thread::yield_now();
+    }
+    #[cfg(not(goro_loom))]
+    {
+        if *spins < 64 {
+            *spins += 1;
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}

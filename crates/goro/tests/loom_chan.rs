@@ -110,6 +110,34 @@ fn a_cancelled_receive_racing_a_send_loses_nothing() {
     });
 }
 
+#[test]
+fn a_cancelled_select_racing_a_send_loses_nothing() {
+    loom::model(|| {
+        let (tx, rx) = goro::chan::<u32>(0);
+        let (_keep, never) = goro::chan::<u32>(0);
+        let t = thread::spawn(move || block_on(tx.send(5)).unwrap());
+        {
+            let mut select = Box::pin(async {
+                goro::select! {
+                    v = rx.recv() => v,
+                    _ = never.recv() => None,
+                }
+            });
+            let waker = futures::task::noop_waker();
+            let mut cx = Context::from_waker(&waker);
+            if let Poll::Ready(v) = select.as_mut().poll(&mut cx) {
+                assert_eq!(v, Some(5));
+                t.join().unwrap();
+                return;
+            }
+            // Dropped while waiting, possibly while the send is moving 5
+            // into it.
+        }
+        assert_eq!(block_on(rx.recv()), Some(5));
+        t.join().unwrap();
+    });
+}
+
 // Buffered channels: values go through the lock-free ring, waiters are woken
 // with a notice to try again.
 

@@ -248,7 +248,7 @@ impl Drop for Select<'_, '_> {
             for op in self.ops.iter_mut() {
                 op.unregister();
             }
-        } else if let Outcome::Claimed(committed) = selection.outcome() {
+        } else if let Outcome::Claimed(committed) = selection.final_outcome() {
             for (i, op) in self.ops.iter_mut().enumerate() {
                 if i == committed {
                     op.abandon();

@@ -9,22 +9,39 @@
 //! can also abort its own selection (when it stops waiting, or when it finds
 //! an operation ready after registering); a counterpart that finds an aborted
 //! or already claimed selection skips its waiter.
+//!
+//! A waiter's packet (the value a send offers or a receive is handed) has no
+//! lock of its own: the selection's state says who may touch it. A
+//! counterpart that moves a value first moves the selection to `CLAIMING`
+//! (one compare-and-swap, which only one counterpart can win and which the
+//! owner's abort cannot pass), moves the value, then publishes `CLAIMED + i`
+//! with a release store. The owner reads its packet only after it saw its
+//! own operation `CLAIMED` (acquire), or when no counterpart can claim any
+//! more (it aborted, or another operation committed). A lock per packet
+//! here cost each hand-off four atomic read-modify-writes.
+#![allow(unsafe_code)]
 
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::loom::{AtomicUsize, Mutex, Ordering, UnsafeCell};
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
+/// A counterpart is moving a value into or out of one of the selection's
+/// packets; `CLAIMED + i` follows.
+const CLAIMING: usize = 2;
 /// `CLAIMED + i`: operation `i` of the selection committed.
-const CLAIMED: usize = 2;
+const CLAIMED: usize = 3;
 
 /// What became of a selection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Waiting,
     Aborted,
+    /// Claimed; the counterpart is still moving the value (for a few
+    /// instructions, under its channel's lock).
+    Claiming,
     Claimed(usize),
 }
 
@@ -48,12 +65,25 @@ impl Selection {
         }
     }
 
-    /// A counterpart commits operation `op` of this selection. Fails if the
-    /// selection was claimed or aborted already.
+    /// A counterpart commits operation `op` of this selection without moving
+    /// a value. Fails if the selection was claimed or aborted already.
     pub(crate) fn try_claim(&self, op: usize) -> bool {
         self.state
             .compare_exchange(WAITING, CLAIMED + op, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+    }
+
+    /// A counterpart claims the selection to move a value: it alone may
+    /// touch the packet of the operation it claims until `claimed`.
+    fn try_begin_claim(&self) -> bool {
+        self.state
+            .compare_exchange(WAITING, CLAIMING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The value has moved: operation `op` committed.
+    fn claimed(&self, op: usize) {
+        self.state.store(CLAIMED + op, Ordering::Release);
     }
 
     /// The owner gives up waiting. Fails if a counterpart claimed it first.
@@ -63,11 +93,28 @@ impl Selection {
             .is_ok()
     }
 
+    /// Where the selection stands now (`Claiming` is not final).
     pub(crate) fn outcome(&self) -> Outcome {
         match self.state.load(Ordering::Acquire) {
             WAITING => Outcome::Waiting,
             ABORTED => Outcome::Aborted,
+            CLAIMING => Outcome::Claiming,
             n => Outcome::Claimed(n - CLAIMED),
+        }
+    }
+
+    /// For the owner, once it cannot wait any more (it failed to abort):
+    /// the final outcome, after the counterpart, if any is still moving a
+    /// value, has moved it. That takes a few instructions of the other
+    /// thread, as long as a lock held for them; a mutex on the packet waited
+    /// the same way.
+    pub(crate) fn final_outcome(&self) -> Outcome {
+        let mut spins = 0u32;
+        loop {
+            match self.outcome() {
+                Outcome::Claiming => crate::loom::spin_wait(&mut spins),
+                outcome => return outcome,
+            }
         }
     }
 
@@ -97,11 +144,24 @@ impl Selection {
 ///
 /// A plain `send`/`recv` is a selection of one, which lives in its waiter:
 /// one allocation per wait instead of two.
-#[derive(Debug)]
 pub(crate) struct Waiter<T> {
     selection: Joined,
     pub(crate) op: usize,
-    pub(crate) packet: Mutex<Option<T>>,
+    packet: UnsafeCell<Option<T>>,
+}
+
+// SAFETY: the packet is the only part not shareable as is; the selection's
+// state gives one thread at a time access to it (see the module's doc and
+// each access), so sharing a waiter moves at most a `T` between threads.
+unsafe impl<T: Send> Sync for Waiter<T> {}
+
+impl<T> std::fmt::Debug for Waiter<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiter")
+            .field("selection", &self.selection)
+            .field("op", &self.op)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where a waiter's selection lives.
@@ -130,7 +190,7 @@ impl<T> Waiter<T> {
         Arc::new(Waiter {
             selection,
             op,
-            packet: Mutex::new(packet),
+            packet: UnsafeCell::new(packet),
         })
     }
 
@@ -142,52 +202,59 @@ impl<T> Waiter<T> {
         }
     }
 
-    fn packet(&self) -> MutexGuard<'_, Option<T>> {
-        self.packet.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    // A counterpart claims the selection while it holds the packet's lock,
-    // and fills or empties the packet before releasing it: whoever sees the
-    // claim and then locks the packet sees the value moved.
-
     /// Commits this waiting receive with `value`; gives it back if the
     /// selection was claimed or aborted already.
     pub(crate) fn claim_with(&self, value: T) -> Result<(), T> {
-        let mut packet = self.packet();
-        if self.selection().try_claim(self.op) {
-            *packet = Some(value);
-            Ok(())
-        } else {
-            Err(value)
+        if !self.selection().try_begin_claim() {
+            return Err(value);
         }
+        // SAFETY: `CLAIMING` is ours: no other counterpart can claim, and the
+        // owner touches the packet only after `claimed` (or never again).
+        self.packet
+            .with_mut(|packet| unsafe { *packet = Some(value) });
+        self.selection().claimed(self.op);
+        Ok(())
     }
 
     /// Commits this waiting send and takes its value; `None` if the
     /// selection was claimed or aborted already.
     pub(crate) fn claim_take(&self) -> Option<T> {
-        let mut packet = self.packet();
-        if self.selection().try_claim(self.op) {
-            packet.take()
-        } else {
-            None
+        if !self.selection().try_begin_claim() {
+            return None;
         }
+        // SAFETY: as in `claim_with`; the owner filled the packet before the
+        // waiter was queued, and the channel's lock, which queued it and
+        // under which we popped it, orders that write before this read.
+        let value = self.packet.with_mut(|packet| unsafe { (*packet).take() });
+        self.selection().claimed(self.op);
+        value
     }
 
     /// Commits this waiting operation without moving a value: its channel
     /// closed, or (buffered channels) a notice to try the ring again.
     pub(crate) fn claim_without_value(&self) -> bool {
-        let _packet = self.packet();
         self.selection().try_claim(self.op)
     }
 
-    /// For the owner, when no channel holds the waiter any more: the packet.
+    /// For the owner, when no counterpart can claim this waiter (nobody saw
+    /// it, or its selection ended elsewhere): the packet.
     pub(crate) fn take_unshared(&self) -> Option<T> {
-        self.packet().take()
+        // SAFETY: no counterpart claims the selection any more (or ever saw
+        // the waiter), and only a claiming counterpart touches a packet.
+        self.packet.with_mut(|packet| unsafe { (*packet).take() })
     }
 
     /// For the owner: if this operation committed, what its packet holds.
+    /// Waits for a counterpart that is still moving the value.
     pub(crate) fn committed(&self) -> Option<Option<T>> {
-        let mut packet = self.packet();
-        (self.selection().outcome() == Outcome::Claimed(self.op)).then(|| packet.take())
+        match self.selection().final_outcome() {
+            Outcome::Claimed(op) if op == self.op => {
+                // SAFETY: the counterpart is done with the packet (`claimed`
+                // was stored with release, read here with acquire), and no
+                // other one can claim.
+                Some(self.packet.with_mut(|packet| unsafe { (*packet).take() }))
+            }
+            _ => None,
+        }
     }
 }
