@@ -369,7 +369,7 @@ fn with_ring(f: impl FnOnce(&mut RingInner)) {
         return;
     }
     with_local(|local| {
-        if local.as_ref().map_or(true, |l| l.session != session) {
+        if local.as_ref().is_none_or(|l| l.session != session) {
             *local = register(session);
         }
         if let Some(local) = local.as_ref() {

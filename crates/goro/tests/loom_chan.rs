@@ -138,6 +138,26 @@ fn a_cancelled_select_racing_a_send_loses_nothing() {
     });
 }
 
+#[test]
+fn a_receive_polled_with_a_new_waker_while_a_send_claims_it_is_woken() {
+    loom::model(|| {
+        let (tx, rx) = goro::chan::<u32>(0);
+        let t = thread::spawn(move || block_on(tx.send(5)).unwrap());
+        let mut recv = Box::pin(rx.recv());
+        let first = futures::task::noop_waker();
+        if let Poll::Ready(v) = recv.as_mut().poll(&mut Context::from_waker(&first)) {
+            assert_eq!(v, Some(5));
+            t.join().unwrap();
+            return;
+        }
+        // `block_on` polls with a waker of its own: the stored waker is
+        // replaced, possibly while the send claims the receive. A lost
+        // wake-up leaves this blocked, which loom reports.
+        assert_eq!(block_on(recv), Some(5));
+        t.join().unwrap();
+    });
+}
+
 // Buffered channels: values go through the lock-free ring, waiters are woken
 // with a notice to try again.
 

@@ -133,9 +133,9 @@ impl<T> Chan<T> {
         let mut value = value;
         while let Some(receiver) = state.recv_waiters.pop_front() {
             match receiver.claim_with(value) {
-                Ok(()) => {
+                Ok(wake) => {
                     drop(state);
-                    receiver.selection().wake();
+                    wake.wake();
                     return SendAttempt::Sent;
                 }
                 Err(back) => {
@@ -163,24 +163,24 @@ impl<T> Chan<T> {
             let mut woken = None;
             if state.buf.len() < self.cap {
                 while let Some(sender) = state.send_waiters.pop_front() {
-                    if let Some(moved) = sender.claim_take() {
+                    if let Some((moved, wake)) = sender.claim_take() {
                         state.buf.push_back(moved);
-                        woken = Some(sender);
+                        woken = Some(wake);
                         break;
                     }
                     state.stale = state.stale.saturating_sub(1);
                 }
             }
             drop(state);
-            if let Some(sender) = woken {
-                sender.selection().wake();
+            if let Some(wake) = woken {
+                wake.wake();
             }
             return RecvAttempt::Value(value);
         }
         while let Some(sender) = state.send_waiters.pop_front() {
-            if let Some(value) = sender.claim_take() {
+            if let Some((value, wake)) = sender.claim_take() {
                 drop(state);
-                sender.selection().wake();
+                wake.wake();
                 return RecvAttempt::Value(value);
             }
             state.stale = state.stale.saturating_sub(1);
@@ -317,8 +317,8 @@ impl<T> Chan<T> {
         let mut woken = None;
         let mut skipped = 0;
         while let Some(waiter) = queue.pop_front() {
-            if waiter.claim_without_value() {
-                woken = Some(waiter);
+            if let Some(wake) = waiter.claim_without_value() {
+                woken = Some(wake);
                 break;
             }
             skipped += 1;
@@ -326,8 +326,8 @@ impl<T> Chan<T> {
         flag.store(!queue.is_empty(), Ordering::Relaxed);
         state.stale = state.stale.saturating_sub(skipped);
         drop(guard);
-        if let Some(waiter) = woken {
-            waiter.selection().wake();
+        if let Some(wake) = woken {
+            wake.wake();
         }
     }
 
@@ -361,9 +361,9 @@ impl<T> Chan<T> {
         let mut value = value;
         while let Some(receiver) = state.recv_waiters.pop_front() {
             match receiver.claim_with(value) {
-                Ok(()) => {
+                Ok(wake) => {
                     drop(state);
-                    receiver.selection().wake();
+                    wake.wake();
                     return;
                 }
                 Err(back) => {
@@ -479,7 +479,7 @@ impl<T> Chan<T> {
         let woken: Vec<_> = receivers
             .into_iter()
             .chain(inner.send_waiters.drain(..))
-            .filter(|w| w.claim_without_value())
+            .filter_map(|w| w.claim_without_value())
             .collect();
         inner.stale = 0;
         self.send_waiting.store(false, Ordering::Relaxed);
@@ -488,8 +488,8 @@ impl<T> Chan<T> {
         }
         let gone = std::mem::take(&mut inner.gone_wakers);
         drop(state);
-        for waiter in woken {
-            waiter.selection().wake();
+        for wake in woken {
+            wake.wake();
         }
         gone.into_iter().for_each(Waker::wake);
     }

@@ -24,15 +24,17 @@
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::loom::{AtomicUsize, Mutex, Ordering, UnsafeCell};
+use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 
 const WAITING: usize = 0;
 const ABORTED: usize = 1;
 /// A counterpart is moving a value into or out of one of the selection's
-/// packets; `CLAIMED + i` follows.
+/// packets, and taking the waker; `CLAIMED + i` follows.
 const CLAIMING: usize = 2;
+/// The owner is replacing the waker (still waiting); `WAITING` follows.
+const SETTING_WAKER: usize = 3;
 /// `CLAIMED + i`: operation `i` of the selection committed.
-const CLAIMED: usize = 3;
+const CLAIMED: usize = 4;
 
 /// What became of a selection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,10 +48,46 @@ pub(crate) enum Outcome {
 }
 
 /// One waiting `send`, `recv` or `select!`.
-#[derive(Debug)]
+///
+/// Its waker has no lock either: the owner replaces it only while it moves
+/// the state from `WAITING` to `SETTING_WAKER` and back, and the claiming
+/// counterpart takes it only while the state is `CLAIMING`, so the two never
+/// overlap (a counterpart that finds the owner setting its waker waits for
+/// those few instructions).
 pub(crate) struct Selection {
     state: AtomicUsize,
-    waker: Mutex<Option<Waker>>,
+    waker: UnsafeCell<Option<Waker>>,
+    /// Which waker is stored (its data and vtable addresses, what
+    /// `Waker::will_wake` compares), for the owner alone: a poll by the
+    /// same task sets nothing.
+    waker_id: [AtomicUsize; 2],
+}
+
+// SAFETY: the waker cell is the only part not shareable as is; the state
+// gives one thread at a time access to it (see above), and a `Waker` may
+// move between threads.
+unsafe impl Sync for Selection {}
+
+impl std::fmt::Debug for Selection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Selection")
+            .field("outcome", &self.outcome())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A claimed operation's waker, taken while claiming: wake it once the
+/// channel's lock is released.
+#[must_use = "a claimed operation must be woken"]
+pub(crate) struct Wake(Option<Waker>);
+
+impl Wake {
+    pub(crate) fn wake(self) {
+        if let Some(waker) = self.0 {
+            crate::context::handed_off();
+            waker.wake();
+        }
+    }
 }
 
 impl Selection {
@@ -59,31 +97,55 @@ impl Selection {
     }
 
     fn waiting(waker: &Waker) -> Selection {
+        let [data, vtable] = waker_id(waker);
         Selection {
             state: AtomicUsize::new(WAITING),
-            waker: Mutex::new(Some(waker.clone())),
+            waker: UnsafeCell::new(Some(waker.clone())),
+            waker_id: [AtomicUsize::new(data), AtomicUsize::new(vtable)],
         }
     }
 
-    /// A counterpart commits operation `op` of this selection without moving
-    /// a value. Fails if the selection was claimed or aborted already.
-    pub(crate) fn try_claim(&self, op: usize) -> bool {
-        self.state
-            .compare_exchange(WAITING, CLAIMED + op, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-
-    /// A counterpart claims the selection to move a value: it alone may
-    /// touch the packet of the operation it claims until `claimed`.
+    /// A counterpart claims the selection: from here until `claimed` it
+    /// alone may touch the waker and the packet of the operation it claims.
+    /// Fails if the selection was claimed or aborted already; waits while
+    /// the owner sets its waker.
     fn try_begin_claim(&self) -> bool {
-        self.state
-            .compare_exchange(WAITING, CLAIMING, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        let mut spins = 0u32;
+        loop {
+            match self.state.compare_exchange(
+                WAITING,
+                CLAIMING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(SETTING_WAKER) => crate::loom::spin_wait(&mut spins),
+                Err(_) => return false,
+            }
+        }
     }
 
-    /// The value has moved: operation `op` committed.
+    /// Takes the waker; only between `try_begin_claim` and `claimed`.
+    fn take_waker(&self) -> Wake {
+        // SAFETY: the state is `CLAIMING`, ours: the owner sets the waker
+        // only from `WAITING`, and no other counterpart can claim.
+        Wake(self.waker.with_mut(|waker| unsafe { (*waker).take() }))
+    }
+
+    /// Operation `op` committed; the value, if any, has moved.
     fn claimed(&self, op: usize) {
         self.state.store(CLAIMED + op, Ordering::Release);
+    }
+
+    /// A counterpart commits operation `op` without moving a value; `None`
+    /// if the selection was claimed or aborted already.
+    fn claim(&self, op: usize) -> Option<Wake> {
+        if !self.try_begin_claim() {
+            return None;
+        }
+        let wake = self.take_waker();
+        self.claimed(op);
+        Some(wake)
     }
 
     /// The owner gives up waiting. Fails if a counterpart claimed it first.
@@ -96,7 +158,7 @@ impl Selection {
     /// Where the selection stands now (`Claiming` is not final).
     pub(crate) fn outcome(&self) -> Outcome {
         match self.state.load(Ordering::Acquire) {
-            WAITING => Outcome::Waiting,
+            WAITING | SETTING_WAKER => Outcome::Waiting,
             ABORTED => Outcome::Aborted,
             CLAIMING => Outcome::Claiming,
             n => Outcome::Claimed(n - CLAIMED),
@@ -118,23 +180,37 @@ impl Selection {
         }
     }
 
-    /// Stores the waker to wake when a counterpart claims the selection.
+    /// For the owner: the waker to wake when a counterpart claims the
+    /// selection. Does nothing if it is the stored one, or once the
+    /// selection is claimed or aborted (the owner checks the outcome after
+    /// this).
     pub(crate) fn set_waker(&self, waker: &Waker) {
-        let mut slot = self.waker.lock().unwrap_or_else(|e| e.into_inner());
-        match &mut *slot {
-            Some(old) if old.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
+        let id = waker_id(waker);
+        if self.waker_id[0].load(Ordering::Relaxed) == id[0]
+            && self.waker_id[1].load(Ordering::Relaxed) == id[1]
+        {
+            return;
         }
+        if self
+            .state
+            .compare_exchange(WAITING, SETTING_WAKER, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        // SAFETY: `SETTING_WAKER` is ours: a counterpart takes the waker only
+        // after moving the state from `WAITING` to `CLAIMING`.
+        self.waker
+            .with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
+        self.waker_id[0].store(id[0], Ordering::Relaxed);
+        self.waker_id[1].store(id[1], Ordering::Relaxed);
+        self.state.store(WAITING, Ordering::Release);
     }
+}
 
-    /// Wakes the owner (after a claim).
-    pub(crate) fn wake(&self) {
-        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(waker) = waker {
-            crate::context::handed_off();
-            waker.wake();
-        }
-    }
+/// What `Waker::will_wake` compares: the data and vtable addresses.
+fn waker_id(waker: &Waker) -> [usize; 2] {
+    [waker.data() as usize, waker.vtable() as *const _ as usize]
 }
 
 /// A waiting operation's entry in a channel's queue. For a receive, the
@@ -204,36 +280,40 @@ impl<T> Waiter<T> {
 
     /// Commits this waiting receive with `value`; gives it back if the
     /// selection was claimed or aborted already.
-    pub(crate) fn claim_with(&self, value: T) -> Result<(), T> {
-        if !self.selection().try_begin_claim() {
+    pub(crate) fn claim_with(&self, value: T) -> Result<Wake, T> {
+        let selection = self.selection();
+        if !selection.try_begin_claim() {
             return Err(value);
         }
         // SAFETY: `CLAIMING` is ours: no other counterpart can claim, and the
         // owner touches the packet only after `claimed` (or never again).
         self.packet
             .with_mut(|packet| unsafe { *packet = Some(value) });
-        self.selection().claimed(self.op);
-        Ok(())
+        let wake = selection.take_waker();
+        selection.claimed(self.op);
+        Ok(wake)
     }
 
     /// Commits this waiting send and takes its value; `None` if the
     /// selection was claimed or aborted already.
-    pub(crate) fn claim_take(&self) -> Option<T> {
-        if !self.selection().try_begin_claim() {
+    pub(crate) fn claim_take(&self) -> Option<(T, Wake)> {
+        let selection = self.selection();
+        if !selection.try_begin_claim() {
             return None;
         }
         // SAFETY: as in `claim_with`; the owner filled the packet before the
         // waiter was queued, and the channel's lock, which queued it and
         // under which we popped it, orders that write before this read.
         let value = self.packet.with_mut(|packet| unsafe { (*packet).take() });
-        self.selection().claimed(self.op);
-        value
+        let wake = selection.take_waker();
+        selection.claimed(self.op);
+        value.map(|value| (value, wake))
     }
 
     /// Commits this waiting operation without moving a value: its channel
     /// closed, or (buffered channels) a notice to try the ring again.
-    pub(crate) fn claim_without_value(&self) -> bool {
-        self.selection().try_claim(self.op)
+    pub(crate) fn claim_without_value(&self) -> Option<Wake> {
+        self.selection().claim(self.op)
     }
 
     /// For the owner, when no counterpart can claim this waiter (nobody saw
