@@ -5,10 +5,17 @@
 #![cfg(goro_loom)]
 
 use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use loom::future::block_on;
 use loom::thread;
+
+/// Polls `future` once, with a waker that does nothing.
+fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    let waker = futures::task::noop_waker();
+    future.poll(&mut Context::from_waker(&waker))
+}
 
 #[test]
 fn rendezvous_handoff_delivers_once() {
@@ -89,21 +96,25 @@ fn select_against_select_commits_both_sides_of_one_exchange() {
     });
 }
 
-#[test]
-fn a_cancelled_receive_racing_a_send_loses_nothing() {
-    loom::model(|| {
+/// A wait for a value from `rx`, as the models below start it.
+type Wait<'a> = Pin<Box<dyn Future<Output = Option<u32>> + 'a>>;
+
+/// A send of 5 races a wait made by `wait`, which is polled once and, if
+/// still waiting, dropped (possibly while the send is handing it 5): 5 must
+/// come out of the wait or of a receive after it.
+fn a_cancelled_wait_racing_a_send_loses_nothing(
+    wait: impl for<'a> Fn(&'a goro::chan::Receiver<u32>) -> Wait<'a> + Send + Sync + 'static,
+) {
+    loom::model(move || {
         let (tx, rx) = goro::chan::<u32>(0);
         let t = thread::spawn(move || block_on(tx.send(5)).unwrap());
         {
-            let mut recv = Box::pin(rx.recv());
-            let waker = futures::task::noop_waker();
-            let mut cx = Context::from_waker(&waker);
-            if let Poll::Ready(v) = recv.as_mut().poll(&mut cx) {
+            let mut waiting = wait(&rx);
+            if let Poll::Ready(v) = poll_once(waiting.as_mut()) {
                 assert_eq!(v, Some(5));
                 t.join().unwrap();
                 return;
             }
-            // Dropped while waiting, possibly after the send handed it 5.
         }
         assert_eq!(block_on(rx.recv()), Some(5));
         t.join().unwrap();
@@ -111,30 +122,20 @@ fn a_cancelled_receive_racing_a_send_loses_nothing() {
 }
 
 #[test]
+fn a_cancelled_receive_racing_a_send_loses_nothing() {
+    a_cancelled_wait_racing_a_send_loses_nothing(|rx| Box::pin(rx.recv()));
+}
+
+#[test]
 fn a_cancelled_select_racing_a_send_loses_nothing() {
-    loom::model(|| {
-        let (tx, rx) = goro::chan::<u32>(0);
-        let (_keep, never) = goro::chan::<u32>(0);
-        let t = thread::spawn(move || block_on(tx.send(5)).unwrap());
-        {
-            let mut select = Box::pin(async {
-                goro::select! {
-                    v = rx.recv() => v,
-                    _ = never.recv() => None,
-                }
-            });
-            let waker = futures::task::noop_waker();
-            let mut cx = Context::from_waker(&waker);
-            if let Poll::Ready(v) = select.as_mut().poll(&mut cx) {
-                assert_eq!(v, Some(5));
-                t.join().unwrap();
-                return;
+    a_cancelled_wait_racing_a_send_loses_nothing(|rx| {
+        Box::pin(async move {
+            let (_keep, never) = goro::chan::<u32>(0);
+            goro::select! {
+                v = rx.recv() => v,
+                _ = never.recv() => None,
             }
-            // Dropped while waiting, possibly while the send is moving 5
-            // into it.
-        }
-        assert_eq!(block_on(rx.recv()), Some(5));
-        t.join().unwrap();
+        })
     });
 }
 
@@ -144,8 +145,7 @@ fn a_receive_polled_with_a_new_waker_while_a_send_claims_it_is_woken() {
         let (tx, rx) = goro::chan::<u32>(0);
         let t = thread::spawn(move || block_on(tx.send(5)).unwrap());
         let mut recv = Box::pin(rx.recv());
-        let first = futures::task::noop_waker();
-        if let Poll::Ready(v) = recv.as_mut().poll(&mut Context::from_waker(&first)) {
+        if let Poll::Ready(v) = poll_once(recv.as_mut()) {
             assert_eq!(v, Some(5));
             t.join().unwrap();
             return;
