@@ -90,6 +90,23 @@ impl Wake {
     }
 }
 
+/// A selection in the `CLAIMING` state, held by the counterpart that moved
+/// it there.
+struct Claiming<'a>(&'a Selection);
+
+impl Claiming<'_> {
+    /// Operation `op` committed (the value, if any, has moved): takes the
+    /// waker and publishes the claim.
+    fn claimed(self, op: usize) -> Wake {
+        let selection = self.0;
+        // SAFETY: the state is `CLAIMING`, ours: the owner sets the waker
+        // only from `WAITING`, and no other counterpart can claim.
+        let waker = selection.waker.with_mut(|waker| unsafe { (*waker).take() });
+        selection.state.store(CLAIMED + op, Ordering::Release);
+        Wake(waker)
+    }
+}
+
 impl Selection {
     /// A selection shared by the operations of a `select!`.
     pub(crate) fn new(waker: &Waker) -> Arc<Selection> {
@@ -105,11 +122,11 @@ impl Selection {
         }
     }
 
-    /// A counterpart claims the selection: from here until `claimed` it
-    /// alone may touch the waker and the packet of the operation it claims.
-    /// Fails if the selection was claimed or aborted already; waits while
-    /// the owner sets its waker.
-    fn try_begin_claim(&self) -> bool {
+    /// A counterpart claims the selection: until it calls
+    /// [`Claiming::claimed`] it alone may touch the waker and the packet of
+    /// the operation it claims. `None` if the selection was claimed or
+    /// aborted already; waits while the owner sets its waker.
+    fn begin_claim(&self) -> Option<Claiming<'_>> {
         let mut spins = 0u32;
         loop {
             match self.state.compare_exchange(
@@ -118,34 +135,11 @@ impl Selection {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return true,
+                Ok(_) => return Some(Claiming(self)),
                 Err(SETTING_WAKER) => crate::loom::spin_wait(&mut spins),
-                Err(_) => return false,
+                Err(_) => return None,
             }
         }
-    }
-
-    /// Takes the waker; only between `try_begin_claim` and `claimed`.
-    fn take_waker(&self) -> Wake {
-        // SAFETY: the state is `CLAIMING`, ours: the owner sets the waker
-        // only from `WAITING`, and no other counterpart can claim.
-        Wake(self.waker.with_mut(|waker| unsafe { (*waker).take() }))
-    }
-
-    /// Operation `op` committed; the value, if any, has moved.
-    fn claimed(&self, op: usize) {
-        self.state.store(CLAIMED + op, Ordering::Release);
-    }
-
-    /// A counterpart commits operation `op` without moving a value; `None`
-    /// if the selection was claimed or aborted already.
-    fn claim(&self, op: usize) -> Option<Wake> {
-        if !self.try_begin_claim() {
-            return None;
-        }
-        let wake = self.take_waker();
-        self.claimed(op);
-        Some(wake)
     }
 
     /// The owner gives up waiting. Fails if a counterpart claimed it first.
@@ -281,39 +275,32 @@ impl<T> Waiter<T> {
     /// Commits this waiting receive with `value`; gives it back if the
     /// selection was claimed or aborted already.
     pub(crate) fn claim_with(&self, value: T) -> Result<Wake, T> {
-        let selection = self.selection();
-        if !selection.try_begin_claim() {
+        let Some(claiming) = self.selection().begin_claim() else {
             return Err(value);
-        }
+        };
         // SAFETY: `CLAIMING` is ours: no other counterpart can claim, and the
         // owner touches the packet only after `claimed` (or never again).
         self.packet
             .with_mut(|packet| unsafe { *packet = Some(value) });
-        let wake = selection.take_waker();
-        selection.claimed(self.op);
-        Ok(wake)
+        Ok(claiming.claimed(self.op))
     }
 
     /// Commits this waiting send and takes its value; `None` if the
     /// selection was claimed or aborted already.
     pub(crate) fn claim_take(&self) -> Option<(T, Wake)> {
-        let selection = self.selection();
-        if !selection.try_begin_claim() {
-            return None;
-        }
+        let claiming = self.selection().begin_claim()?;
         // SAFETY: as in `claim_with`; the owner filled the packet before the
         // waiter was queued, and the channel's lock, which queued it and
         // under which we popped it, orders that write before this read.
-        let value = self.packet.with_mut(|packet| unsafe { (*packet).take() });
-        let wake = selection.take_waker();
-        selection.claimed(self.op);
+        let value = unsafe { self.take_packet() };
+        let wake = claiming.claimed(self.op);
         value.map(|value| (value, wake))
     }
 
     /// Commits this waiting operation without moving a value: its channel
     /// closed, or (buffered channels) a notice to try the ring again.
     pub(crate) fn claim_without_value(&self) -> Option<Wake> {
-        self.selection().claim(self.op)
+        Some(self.selection().begin_claim()?.claimed(self.op))
     }
 
     /// For the owner, when no counterpart can claim this waiter (nobody saw
@@ -321,6 +308,18 @@ impl<T> Waiter<T> {
     pub(crate) fn take_unshared(&self) -> Option<T> {
         // SAFETY: no counterpart claims the selection any more (or ever saw
         // the waiter), and only a claiming counterpart touches a packet.
+        unsafe { self.take_packet() }
+    }
+
+    /// Empties the packet.
+    ///
+    /// # Safety
+    ///
+    /// The caller has the packet to itself: it holds the selection in the
+    /// `CLAIMING` state, or it is the owner and no counterpart can touch
+    /// the packet (see the module's doc).
+    unsafe fn take_packet(&self) -> Option<T> {
+        // SAFETY: exclusive access, by the caller's contract.
         self.packet.with_mut(|packet| unsafe { (*packet).take() })
     }
 
@@ -332,7 +331,7 @@ impl<T> Waiter<T> {
                 // SAFETY: the counterpart is done with the packet (`claimed`
                 // was stored with release, read here with acquire), and no
                 // other one can claim.
-                Some(self.packet.with_mut(|packet| unsafe { (*packet).take() }))
+                Some(unsafe { self.take_packet() })
             }
             _ => None,
         }
