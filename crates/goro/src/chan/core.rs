@@ -50,9 +50,14 @@ struct State<T> {
     receivers: usize,
     send_waiters: VecDeque<Arc<Waiter<T>>>,
     recv_waiters: VecDeque<Arc<Waiter<T>>>,
-    /// Waiters left in the queues after their selection ended elsewhere
-    /// (unregistered lazily: such a waiter is inert, every claim on it
-    /// fails). The queues are compacted when these outnumber the others.
+    /// How many waiters were left in the queues after their selection
+    /// ended elsewhere, since the last compaction (unregistered lazily: such
+    /// a waiter is inert, every claim on it fails). The queues are compacted
+    /// when this passes 16 and half their length. It only grows, even when a
+    /// counterpart pops such a waiter: an upper bound keeps inert waiters at
+    /// most half the queue (plus 16), and since a compaction costs at most
+    /// twice the count it resets, each unregistration pays for it. (A count
+    /// lowered on pops could fall below the inert waiters still queued.)
     stale: usize,
     /// Tasks waiting for the channel to close or lose its last receiver
     /// (the timers of `time::after` and `time::tick`).
@@ -138,10 +143,7 @@ impl<T> Chan<T> {
                     wake.wake();
                     return SendAttempt::Sent;
                 }
-                Err(back) => {
-                    value = back;
-                    state.stale = state.stale.saturating_sub(1);
-                }
+                Err(back) => value = back,
             }
         }
         if state.buf.len() < self.cap {
@@ -168,7 +170,6 @@ impl<T> Chan<T> {
                         woken = Some(wake);
                         break;
                     }
-                    state.stale = state.stale.saturating_sub(1);
                 }
             }
             drop(state);
@@ -183,7 +184,6 @@ impl<T> Chan<T> {
                 wake.wake();
                 return RecvAttempt::Value(value);
             }
-            state.stale = state.stale.saturating_sub(1);
         }
         if state.closed || state.senders == 0 {
             RecvAttempt::Closed
@@ -315,16 +315,13 @@ impl<T> Chan<T> {
         let state = &mut *guard;
         let (queue, flag) = self.queue(state, which);
         let mut woken = None;
-        let mut skipped = 0;
         while let Some(waiter) = queue.pop_front() {
             if let Some(wake) = waiter.claim_without_value() {
                 woken = Some(wake);
                 break;
             }
-            skipped += 1;
         }
         flag.store(!queue.is_empty(), Ordering::Relaxed);
-        state.stale = state.stale.saturating_sub(skipped);
         drop(guard);
         if let Some(wake) = woken {
             wake.wake();
@@ -335,7 +332,18 @@ impl<T> Chan<T> {
     /// another operation). It stays queued, inert, until a counterpart pops
     /// it or the queues are compacted: searching for it would make every
     /// select cost time linear in the number of waiters.
-    pub(crate) fn unregister(&self) {
+    ///
+    /// If a counterpart popped it already (the caller's reference is the
+    /// last: a queue holds a clone, a counterpart takes that clone and no
+    /// new one is ever made), there is nothing to count and the lock is not
+    /// taken. That is the common case for a select's losing waiter on an
+    /// unbuffered channel: the next send or receive there pops it and finds
+    /// it inert.
+    pub(crate) fn unregister(&self, waiter: Arc<Waiter<T>>) {
+        if Arc::strong_count(&waiter) == 1 {
+            return;
+        }
+        drop(waiter);
         let mut state = self.lock();
         state.stale += 1;
         let queued = state.send_waiters.len() + state.recv_waiters.len();
@@ -366,10 +374,7 @@ impl<T> Chan<T> {
                     wake.wake();
                     return;
                 }
-                Err(back) => {
-                    value = back;
-                    state.stale = state.stale.saturating_sub(1);
-                }
+                Err(back) => value = back,
             }
         }
         state.buf.push_front(value);
@@ -444,7 +449,6 @@ fn has_counterpart<T>(state: &mut State<T>, which: Queue, own: &Selection) -> bo
             break;
         }
         queue.pop_front();
-        state.stale = state.stale.saturating_sub(1);
     }
     queue
         .iter()
@@ -492,5 +496,85 @@ impl<T> Chan<T> {
             wake.wake();
         }
         gone.into_iter().for_each(Waker::wake);
+    }
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+
+    /// The waiters queued on each side of `chan`.
+    fn queued<T>(chan: &Chan<T>) -> (usize, usize) {
+        let state = chan.lock();
+        (state.send_waiters.len(), state.recv_waiters.len())
+    }
+
+    /// A select that always commits on one channel leaves an inert waiter
+    /// on the other each time; nobody ever pops those, so only compaction
+    /// removes them, and it must keep them bounded.
+    #[test]
+    fn selects_that_lose_on_a_quiet_channel_leave_a_bounded_queue() {
+        // Asserted outside the runtime, where a failure is a test failure
+        // (inside, Go's panic policy would end the test process).
+        let most = crate::run(async {
+            let (_quiet_tx, quiet) = crate::chan::<u32>(0);
+            let (busy_tx, busy) = crate::chan::<u32>(0);
+            crate::go!(async move {
+                for i in 0..5_000 {
+                    busy_tx.send(i).await.unwrap();
+                }
+            });
+            let mut most = 0;
+            for i in 0..5_000 {
+                crate::select! {
+                    _ = quiet.recv() => unreachable!("nothing is sent on the quiet channel"),
+                    v = busy.recv() => assert_eq!(v, Some(i)),
+                }
+                most = most.max(queued(&quiet.chan).1);
+            }
+            most
+        });
+        // At most half inert (plus the 16 tolerated), and never a waiting
+        // one here: 17 at the most.
+        assert!(most <= 17, "{most} waiters left on the quiet channel");
+    }
+
+    /// The same with the inert waiters behind a receive that really waits:
+    /// compaction keeps that one and removes the rest.
+    #[test]
+    fn compaction_keeps_the_waiting_and_drops_the_inert() {
+        let (most, received) = crate::run(async {
+            let (quiet_tx, quiet) = crate::chan::<u32>(0);
+            let (busy_tx, busy) = crate::chan::<u32>(0);
+            let waiting = quiet.clone();
+            let (parked_tx, parked) = crate::chan::<()>(0);
+            let parked_one = crate::go!(async move {
+                parked_tx.send(()).await.unwrap();
+                waiting.recv().await
+            });
+            parked.recv().await.unwrap();
+            // The goroutine is on its way to waiting on `quiet`; wait for
+            // its waiter before counting.
+            while queued(&quiet.chan).1 == 0 {
+                tokio::task::yield_now().await;
+            }
+            crate::go!(async move {
+                for i in 0..1_000 {
+                    busy_tx.send(i).await.unwrap();
+                }
+            });
+            let mut most = 0;
+            for i in 0..1_000 {
+                crate::select! {
+                    _ = quiet.recv() => unreachable!("the quiet channel gets one value, later"),
+                    v = busy.recv() => assert_eq!(v, Some(i)),
+                }
+                most = most.max(queued(&quiet.chan).1);
+            }
+            quiet_tx.send(7).await.unwrap();
+            (most, parked_one.await.unwrap())
+        });
+        assert!(most <= 18, "{most} waiters left on the quiet channel");
+        assert_eq!(received, Some(7), "the waiting receive survived compaction");
     }
 }

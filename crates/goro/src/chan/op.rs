@@ -144,8 +144,8 @@ impl<T> Operation<T> for RecvOp<T> {
     }
 
     fn unregister(&mut self, chan: &Chan<T>) {
-        if self.waiting.take().is_some() {
-            chan.unregister();
+        if let Some(waiter) = self.waiting.take() {
+            chan.unregister(waiter);
         }
     }
 
@@ -242,7 +242,7 @@ impl<T> Operation<T> for SendOp<T> {
             if let Some(value) = waiter.take_unshared() {
                 self.value = Some(value);
             }
-            chan.unregister();
+            chan.unregister(waiter);
         }
     }
 
