@@ -539,6 +539,35 @@ mod tests {
         assert!(most <= 17, "{most} waiters left on the quiet channel");
     }
 
+    /// Selects dropped while they wait (a timeout elsewhere, say) leave
+    /// inert waiters on both channels; each branch's own cancellation
+    /// counts its waiter, so compaction bounds both queues.
+    #[test]
+    fn dropped_selects_leave_bounded_queues() {
+        use futures::FutureExt;
+        let most = crate::run(async {
+            let (_a_tx, a) = crate::chan::<u32>(0);
+            let (_b_tx, b) = crate::chan::<u32>(0);
+            let mut most = (0, 0);
+            for _ in 0..1_000 {
+                let waiting = async {
+                    crate::select! {
+                        _ = a.recv() => unreachable!("nothing is sent on a"),
+                        _ = b.recv() => unreachable!("nothing is sent on b"),
+                    }
+                };
+                assert!(waiting.now_or_never().is_none(), "nothing was sent");
+                most.0 = most.0.max(queued(&a.chan).1);
+                most.1 = most.1.max(queued(&b.chan).1);
+            }
+            most
+        });
+        assert!(
+            most.0 <= 17 && most.1 <= 17,
+            "waiters left on a and b: {most:?}"
+        );
+    }
+
     /// The same with the inert waiters behind a receive that really waits:
     /// compaction keeps that one and removes the rest.
     #[test]

@@ -47,7 +47,11 @@ pub(crate) trait Operation<T> {
     fn waiter(&self) -> Option<&Arc<Waiter<T>>>;
     /// Whether it is queued.
     fn is_waiting(&self) -> bool;
-    /// A counterpart committed it, but nobody will take the result.
+    /// Its selection ended while nobody waits for it any more (the owner
+    /// is dropped): if a counterpart committed this operation, its result
+    /// is given up (a received value goes back into the channel); if not
+    /// (another operation of the same `select!` committed, or was
+    /// cancelled first), the operation leaves the queue.
     fn abandon(&mut self, chan: &Chan<T>);
 
     /// Polls as a plain operation: its own selection of one.
@@ -99,7 +103,10 @@ pub(crate) trait Operation<T> {
     }
 
     /// Stops waiting (the owner is dropped): aborts its selection and leaves
-    /// the queue, or, if a counterpart committed it first, abandons it.
+    /// the queue, or, if the selection ended first, abandons it. Each
+    /// operation cancels itself this way, alone or as a `select!` branch
+    /// (the first branch dropped aborts the selection, the others find it
+    /// ended), so a dropped `select!` has nothing of its own to undo.
     fn cancel(&mut self, chan: &Chan<T>) {
         let Some(aborted) = self.waiter().map(|w| w.selection().try_abort()) else {
             return;
@@ -172,7 +179,11 @@ impl<T> Operation<T> for RecvOp<T> {
     /// The value it was handed goes back into the channel; on a buffered
     /// channel, the notice goes to the next waiting receive.
     fn abandon(&mut self, chan: &Chan<T>) {
-        let Some(handed) = self.waiting.take().and_then(|w| w.committed()) else {
+        let Some(waiter) = self.waiting.take() else {
+            return;
+        };
+        let Some(handed) = waiter.committed() else {
+            chan.unregister(waiter);
             return;
         };
         if chan.is_buffered() {
@@ -272,8 +283,15 @@ impl<T> Operation<T> for SendOp<T> {
     /// The value was delivered (or the channel closed and it is dropped);
     /// on a buffered channel, the notice goes to the next waiting send.
     fn abandon(&mut self, chan: &Chan<T>) {
-        let claimed = self.waiting.take().and_then(|w| w.committed()).is_some();
-        if claimed && chan.is_buffered() {
+        let Some(waiter) = self.waiting.as_ref() else {
+            return;
+        };
+        if waiter.committed().is_none() {
+            self.unregister(chan);
+            return;
+        }
+        self.waiting = None;
+        if chan.is_buffered() {
             chan.notify(Queue::Senders);
         }
     }

@@ -50,8 +50,6 @@ pub trait SelectOp {
     fn unregister(&mut self);
     #[doc(hidden)]
     fn settle(&mut self) -> bool;
-    #[doc(hidden)]
-    fn abandon(&mut self);
 }
 
 /// What a committed branch binds to its pattern.
@@ -102,9 +100,6 @@ macro_rules! select_op {
                     Settled::Waiting | Settled::Retry => false,
                 }
             }
-            fn abandon(&mut self) {
-                self.op.abandon(self.chan);
-            }
         }
     };
 }
@@ -131,6 +126,11 @@ impl<T> SelectOutput for Send<'_, T> {
 
 /// The future `select!` awaits: the index of the committed branch, or
 /// `None` for `default`.
+///
+/// Dropping it undoes nothing by itself: the branches' futures, dropped
+/// with it, each cancel their own operation (the first aborts the shared
+/// selection and leaves its queue; the others find the selection ended and
+/// leave theirs; a branch a counterpart committed gives its value back).
 pub struct Select<'a, 'b> {
     ops: &'a mut [&'b mut (dyn SelectOp + std::marker::Send)],
     default: bool,
@@ -236,27 +236,6 @@ impl Future for Select<'_, '_> {
             }
         }
         this.start(cx)
-    }
-}
-
-impl Drop for Select<'_, '_> {
-    fn drop(&mut self) {
-        let Some(selection) = self.waiting.take() else {
-            return;
-        };
-        if selection.try_abort() {
-            for op in self.ops.iter_mut() {
-                op.unregister();
-            }
-        } else if let Outcome::Claimed(committed) = selection.final_outcome() {
-            for (i, op) in self.ops.iter_mut().enumerate() {
-                if i == committed {
-                    op.abandon();
-                } else {
-                    op.unregister();
-                }
-            }
-        }
     }
 }
 
