@@ -34,8 +34,11 @@ pub(crate) struct Chan<T> {
     /// slower for it (medians of 20 alternations).
     ring: Option<Box<Ring<T>>>,
     /// Whether `recv_waiters` / `send_waiters` may hold a waiter (changed
-    /// under the lock); a buffered send or receive looks here, not at the
-    /// lock, to know whether it must wake someone.
+    /// under the lock). A buffered send or receive looks here, not at the
+    /// lock, to know whether it must wake someone. On an unbuffered channel
+    /// they are hints: an operation that sees no counterpart waiting skips
+    /// its attempt to proceed at once and goes straight to queueing, which
+    /// checks again under the lock (see `may_send_now`).
     recv_waiting: AtomicBool,
     send_waiting: AtomicBool,
     state: Mutex<State<T>>,
@@ -125,6 +128,25 @@ impl<T> Chan<T> {
         state.closed || state.receivers == 0
     }
 
+    /// Whether a send might proceed without waiting. On an unbuffered
+    /// channel, `false` means no receiver was queued a moment ago: the send
+    /// then queues itself at once (one lock instead of two), since queueing
+    /// checks for a receiver again under the lock and proceeds instead if
+    /// one came. A closed channel or a stale hint costs at most that second
+    /// check. Buffered channels try their ring first always.
+    #[inline]
+    pub(crate) fn may_send_now(&self) -> bool {
+        self.ring.is_some() || self.recv_waiting.load(Ordering::Relaxed)
+    }
+
+    /// Whether a receive might proceed without waiting; see
+    /// `may_send_now`. (A value put back into an unbuffered channel's
+    /// buffer is found by the check under the lock, too.)
+    #[inline]
+    pub(crate) fn may_recv_now(&self) -> bool {
+        self.ring.is_some() || self.send_waiting.load(Ordering::Relaxed)
+    }
+
     /// Sends `value` if that needs no waiting: to a waiting receiver, or
     /// into the buffer.
     pub(crate) fn try_send(&self, value: T) -> SendAttempt<T> {
@@ -139,6 +161,9 @@ impl<T> Chan<T> {
         while let Some(receiver) = state.recv_waiters.pop_front() {
             match receiver.claim_with(value) {
                 Ok(wake) => {
+                    if state.recv_waiters.is_empty() {
+                        self.refresh(&state, Queue::Receivers);
+                    }
                     drop(state);
                     wake.wake();
                     return SendAttempt::Sent;
@@ -146,45 +171,32 @@ impl<T> Chan<T> {
                 Err(back) => value = back,
             }
         }
-        if state.buf.len() < self.cap {
-            state.buf.push_back(value);
-            return SendAttempt::Sent;
-        }
+        self.refresh(&state, Queue::Receivers);
         SendAttempt::Full(value)
     }
 
-    /// Receives a value if that needs no waiting: from the buffer (moving a
-    /// waiting sender's value into the room it leaves), or from a waiting
-    /// sender.
+    /// Receives a value if that needs no waiting: from the buffer, or from
+    /// a waiting sender.
     pub(crate) fn try_recv(&self) -> RecvAttempt<T> {
         if let Some(ring) = &self.ring {
             return self.try_recv_buffered(ring);
         }
         let mut state = self.lock();
+        // Values put back by dropped receives come first.
         if let Some(value) = state.buf.pop_front() {
-            let mut woken = None;
-            if state.buf.len() < self.cap {
-                while let Some(sender) = state.send_waiters.pop_front() {
-                    if let Some((moved, wake)) = sender.claim_take() {
-                        state.buf.push_back(moved);
-                        woken = Some(wake);
-                        break;
-                    }
-                }
-            }
-            drop(state);
-            if let Some(wake) = woken {
-                wake.wake();
-            }
             return RecvAttempt::Value(value);
         }
         while let Some(sender) = state.send_waiters.pop_front() {
             if let Some((value, wake)) = sender.claim_take() {
+                if state.send_waiters.is_empty() {
+                    self.refresh(&state, Queue::Senders);
+                }
                 drop(state);
                 wake.wake();
                 return RecvAttempt::Value(value);
             }
         }
+        self.refresh(&state, Queue::Senders);
         if state.closed || state.senders == 0 {
             RecvAttempt::Closed
         } else {
@@ -234,9 +246,10 @@ impl<T> Chan<T> {
         let ready = state.closed
             || state.receivers == 0
             || state.buf.len() < self.cap
-            || has_counterpart(&mut state, Queue::Receivers, waiter.selection());
+            || self.has_counterpart(&mut state, Queue::Receivers, waiter.selection());
         if !ready {
             state.send_waiters.push_back(Arc::clone(waiter));
+            self.send_waiting.store(true, Ordering::Relaxed);
         }
         !ready
     }
@@ -251,9 +264,10 @@ impl<T> Chan<T> {
         let ready = state.closed
             || state.senders == 0
             || !state.buf.is_empty()
-            || has_counterpart(&mut state, Queue::Senders, waiter.selection());
+            || self.has_counterpart(&mut state, Queue::Senders, waiter.selection());
         if !ready {
             state.recv_waiters.push_back(Arc::clone(waiter));
+            self.recv_waiting.store(true, Ordering::Relaxed);
         }
         !ready
     }
@@ -290,6 +304,31 @@ impl<T> Chan<T> {
             Queue::Senders => (&mut state.send_waiters, &self.send_waiting),
             Queue::Receivers => (&mut state.recv_waiters, &self.recv_waiting),
         }
+    }
+
+    /// After a queue changed, under the lock: sets its flag again. On an
+    /// unbuffered channel the flag is also the hint that operations of the
+    /// other side read (`may_send_now`, `may_recv_now`), so it stays set
+    /// while they could proceed for another reason: a put-back value to
+    /// receive, a closed channel. A hint that is wrong either way only
+    /// costs time: a wrong `true` one attempt that fails, a wrong `false`
+    /// (read while another thread changes it) a queueing that finds the
+    /// operation ready after all.
+    fn refresh(&self, state: &State<T>, which: Queue) {
+        let unbuffered = self.ring.is_none();
+        let (queued, flag, ready) = match which {
+            Queue::Senders => (
+                !state.send_waiters.is_empty(),
+                &self.send_waiting,
+                unbuffered && (state.closed || state.senders == 0 || !state.buf.is_empty()),
+            ),
+            Queue::Receivers => (
+                !state.recv_waiters.is_empty(),
+                &self.recv_waiting,
+                unbuffered && (state.closed || state.receivers == 0),
+            ),
+        };
+        flag.store(queued || ready, Ordering::Relaxed);
     }
 
     /// After a buffered send (receivers) or receive (senders): if an
@@ -352,10 +391,8 @@ impl<T> Chan<T> {
             state.send_waiters.retain(waiting);
             state.recv_waiters.retain(waiting);
             state.stale = 0;
-            self.send_waiting
-                .store(!state.send_waiters.is_empty(), Ordering::Relaxed);
-            self.recv_waiting
-                .store(!state.recv_waiters.is_empty(), Ordering::Relaxed);
+            self.refresh(&state, Queue::Senders);
+            self.refresh(&state, Queue::Receivers);
         }
     }
 
@@ -370,6 +407,7 @@ impl<T> Chan<T> {
         while let Some(receiver) = state.recv_waiters.pop_front() {
             match receiver.claim_with(value) {
                 Ok(wake) => {
+                    self.refresh(&state, Queue::Receivers);
                     drop(state);
                     wake.wake();
                     return;
@@ -378,6 +416,8 @@ impl<T> Chan<T> {
             }
         }
         state.buf.push_front(value);
+        self.refresh(&state, Queue::Receivers);
+        self.refresh(&state, Queue::Senders);
     }
 
     /// Closes the channel; returns whether this call closed it. Waiting
@@ -437,25 +477,30 @@ pub(crate) enum Queue {
     Receivers,
 }
 
-/// Whether a queue holds a waiter of another selection that is still
-/// waiting; drops the inert ones in front of it.
-fn has_counterpart<T>(state: &mut State<T>, which: Queue, own: &Selection) -> bool {
-    let queue = match which {
-        Queue::Senders => &mut state.send_waiters,
-        Queue::Receivers => &mut state.recv_waiters,
-    };
-    while let Some(front) = queue.front() {
-        if front.selection().outcome() == Outcome::Waiting {
-            break;
-        }
-        queue.pop_front();
-    }
-    queue
-        .iter()
-        .any(|w| !std::ptr::eq(w.selection(), own) && w.selection().outcome() == Outcome::Waiting)
-}
-
 impl<T> Chan<T> {
+    /// Whether a queue holds a waiter of another selection that is still
+    /// waiting; drops the inert ones in front of it.
+    fn has_counterpart(&self, state: &mut State<T>, which: Queue, own: &Selection) -> bool {
+        let (queue, _) = self.queue(state, which);
+        let mut popped = false;
+        while let Some(front) = queue.front() {
+            if front.selection().outcome() == Outcome::Waiting {
+                break;
+            }
+            queue.pop_front();
+            popped = true;
+        }
+        if queue.is_empty() {
+            if popped {
+                self.refresh(state, which);
+            }
+            return false;
+        }
+        queue.iter().any(|w| {
+            !std::ptr::eq(w.selection(), own) && w.selection().outcome() == Outcome::Waiting
+        })
+    }
+
     /// Closes the locked channel and commits every waiting operation; returns
     /// whether it was open.
     fn close_locked(&self, mut state: MutexGuard<'_, State<T>>) -> bool {
@@ -486,10 +531,8 @@ impl<T> Chan<T> {
             .filter_map(|w| w.claim_without_value())
             .collect();
         inner.stale = 0;
-        self.send_waiting.store(false, Ordering::Relaxed);
-        if receivers_too {
-            self.recv_waiting.store(false, Ordering::Relaxed);
-        }
+        self.refresh(inner, Queue::Senders);
+        self.refresh(inner, Queue::Receivers);
         let gone = std::mem::take(&mut inner.gone_wakers);
         drop(state);
         for wake in woken {
@@ -566,6 +609,53 @@ mod tests {
             most.0 <= 17 && most.1 <= 17,
             "waiters left on a and b: {most:?}"
         );
+    }
+
+    /// On unbuffered channels a select's first pass skips channels with no
+    /// counterpart queued (a hint). A closed channel, and a value put back
+    /// by a dropped receive, are ready without a counterpart: the hint must
+    /// say so, or those branches would lose to every queued counterpart.
+    #[test]
+    fn unbuffered_branches_ready_without_a_counterpart_win_their_share() {
+        const N: usize = 2_000;
+        let shares = crate::run(async {
+            let (ready_tx, ready) = crate::chan::<u32>(0);
+            let (closed_tx, closed) = crate::chan::<u32>(0);
+            closed_tx.close();
+            let (put_back_tx, put_back) = crate::chan::<u32>(0);
+            crate::go!(async move { while ready_tx.send(1).await.is_ok() {} });
+            let mut wins = [0usize; 2];
+            for _ in 0..N {
+                // A sender queued on `ready`, and a value put back on
+                // `put_back`: every branch is ready.
+                while queued(&ready.chan).0 == 0 {
+                    tokio::task::yield_now().await;
+                }
+                put_back.chan.put_back(2);
+                crate::select! {
+                    v = ready.recv() => assert_eq!(v, Some(1)),
+                    v = closed.recv() => {
+                        assert_eq!(v, None);
+                        wins[0] += 1;
+                    }
+                    v = put_back.recv() => {
+                        assert_eq!(v, Some(2));
+                        wins[1] += 1;
+                        continue;
+                    }
+                }
+                // Keep `put_back` empty for the next round.
+                assert_eq!(put_back.try_recv(), Ok(2));
+            }
+            drop(put_back_tx);
+            wins.map(|w| w as f64 / N as f64)
+        });
+        for (branch, share) in ["closed", "put back"].iter().zip(shares) {
+            assert!(
+                (0.2..=0.47).contains(&share),
+                "the {branch} branch won {share:.3} of the selects (a third expected)"
+            );
+        }
     }
 
     /// The same with the inert waiters behind a receive that really waits:

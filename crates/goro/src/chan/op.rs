@@ -35,6 +35,10 @@ pub(crate) trait Operation<T> {
 
     /// Completes without waiting, if it can.
     fn try_now(&mut self, chan: &Chan<T>) -> Option<Self::Output>;
+    /// Whether `try_now` might succeed: `false` when no counterpart was
+    /// waiting a moment ago on an unbuffered channel. Only a hint: queueing
+    /// checks again under the channel's lock.
+    fn worth_trying(&self, chan: &Chan<T>) -> bool;
     /// Queues it, alone or as an operation of a `select!`; `false` if it
     /// can proceed now (nothing queued).
     fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool;
@@ -76,13 +80,20 @@ pub(crate) trait Operation<T> {
                 }
             }
         }
+        // With no counterpart in sight, queue at once: queueing checks
+        // again under the lock, and if it finds the operation can proceed
+        // after all (or the channel closed), we try it then.
+        let mut try_first = self.worth_trying(chan);
         loop {
-            if let Some(result) = self.try_now(chan) {
-                return Poll::Ready(result);
+            if try_first {
+                if let Some(result) = self.try_now(chan) {
+                    return Poll::Ready(result);
+                }
             }
             if self.register(chan, Joining::Alone(cx.waker())) {
                 return Poll::Pending;
             }
+            try_first = true;
         }
     }
 
@@ -107,7 +118,17 @@ pub(crate) trait Operation<T> {
     /// operation cancels itself this way, alone or as a `select!` branch
     /// (the first branch dropped aborts the selection, the others find it
     /// ended), so a dropped `select!` has nothing of its own to undo.
+    #[inline]
     fn cancel(&mut self, chan: &Chan<T>) {
+        if self.is_waiting() {
+            self.cancel_waiting(chan);
+        }
+    }
+
+    /// `cancel` of an operation that waits (out of line: most operations
+    /// are dropped after they completed).
+    #[inline(never)]
+    fn cancel_waiting(&mut self, chan: &Chan<T>) {
         let Some(aborted) = self.waiter().map(|w| w.selection().try_abort()) else {
             return;
         };
@@ -139,6 +160,11 @@ impl<T> Operation<T> for RecvOp<T> {
             RecvAttempt::Closed => Some(None),
             RecvAttempt::Empty => None,
         }
+    }
+
+    #[inline]
+    fn worth_trying(&self, chan: &Chan<T>) -> bool {
+        chan.may_recv_now()
     }
 
     fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool {
@@ -226,6 +252,11 @@ impl<T> Operation<T> for SendOp<T> {
                 None
             }
         }
+    }
+
+    #[inline]
+    fn worth_trying(&self, chan: &Chan<T>) -> bool {
+        chan.may_send_now()
     }
 
     fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool {

@@ -170,10 +170,16 @@ impl<T> Future for Recv<'_, T> {
 
 impl<T> Recv<'_, T> {
     /// For `select!`: receives without waiting, the stream's value first.
-    pub(crate) fn try_direct(&mut self) -> Option<Option<T>> {
-        self.stream
-            .reclaim(self.chan)
-            .or_else(|| self.op.try_now(self.chan))
+    /// With `hinted`, skips the channel when no sender was waiting there
+    /// a moment ago (see `Operation::worth_trying`).
+    pub(crate) fn try_direct(&mut self, hinted: bool) -> Option<Option<T>> {
+        if let Some(done) = self.stream.reclaim(self.chan) {
+            return Some(done);
+        }
+        if hinted && !self.op.worth_trying(self.chan) {
+            return None;
+        }
+        self.op.try_now(self.chan)
     }
 }
 

@@ -2,7 +2,10 @@
 //! operations.
 //!
 //! 1. Try every operation without waiting, in a random order; the first that
-//!    can proceed commits (or `default` runs if none can).
+//!    can proceed commits (or `default` runs if none can). Without a
+//!    `default`, the first pass skips an unbuffered channel whose hint says
+//!    no counterpart is queued and it is neither closed nor holding a value:
+//!    step 2 checks it again under its lock anyway.
 //! 2. Otherwise make one [`Selection`] and queue a waiter for each operation
 //!    on its channel. If a channel shows, while queueing, that its operation
 //!    could proceed after all, abort the selection, unqueue, and start over
@@ -43,7 +46,7 @@ pub(crate) const MAX_BRANCHES: usize = 64;
 )]
 pub trait SelectOp {
     #[doc(hidden)]
-    fn try_now(&mut self) -> bool;
+    fn try_now(&mut self, hinted: bool) -> bool;
     #[doc(hidden)]
     fn register(&mut self, registration: Registration<'_>) -> bool;
     #[doc(hidden)]
@@ -75,13 +78,13 @@ pub struct Registration<'a> {
 macro_rules! select_op {
     ($future:ident) => {
         impl<T> SelectOp for $future<'_, T> {
-            fn try_now(&mut self) -> bool {
+            fn try_now(&mut self, hinted: bool) -> bool {
                 // A future polled on its own before: take its wait back.
                 if let Some(done) = self.op.reclaim(self.chan) {
                     self.done = Some(done);
                     return true;
                 }
-                self.done = self.try_direct();
+                self.done = self.try_direct(hinted);
                 self.done.is_some()
             }
             fn register(&mut self, r: Registration<'_>) -> bool {
@@ -172,13 +175,19 @@ impl Select<'_, '_> {
         let this = self;
         let n = this.ops.len();
         let mut order = [0u8; MAX_BRANCHES];
+        // The first pass skips unbuffered channels with no counterpart in
+        // sight: queueing checks them again under their locks. A `default`
+        // needs every operation really tried, and so does a pass after a
+        // queueing found one ready after all.
+        let mut hinted = !this.default;
         'attempt: loop {
             shuffle(&mut order[..n]);
             for &i in &order[..n] {
-                if this.ops[usize::from(i)].try_now() {
+                if this.ops[usize::from(i)].try_now(hinted) {
                     return Poll::Ready(Some(usize::from(i)));
                 }
             }
+            hinted = false;
             if this.default {
                 return Poll::Ready(None);
             }

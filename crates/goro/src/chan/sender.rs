@@ -100,8 +100,13 @@ pub struct Send<'a, T> {
 }
 
 impl<T> Send<'_, T> {
-    /// For `select!`: sends without waiting.
-    pub(crate) fn try_direct(&mut self) -> Option<Result<(), T>> {
+    /// For `select!`: sends without waiting. With `hinted`, skips the
+    /// channel when no receiver was waiting there a moment ago (see
+    /// `Operation::worth_trying`).
+    pub(crate) fn try_direct(&mut self, hinted: bool) -> Option<Result<(), T>> {
+        if hinted && !self.op.worth_trying(self.chan) {
+            return None;
+        }
         self.op.try_now(self.chan)
     }
 }
