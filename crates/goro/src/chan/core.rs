@@ -129,19 +129,21 @@ impl<T> Chan<T> {
     }
 
     /// Whether a send might proceed without waiting. On an unbuffered
-    /// channel, `false` means no receiver was queued a moment ago: the send
-    /// then queues itself at once (one lock instead of two), since queueing
-    /// checks for a receiver again under the lock and proceeds instead if
-    /// one came. A closed channel or a stale hint costs at most that second
-    /// check. Buffered channels try their ring first always.
+    /// channel, `false` means that a moment ago no receiver was queued and
+    /// the channel was open with receivers left: the send then queues itself
+    /// at once (one lock instead of two), since queueing checks all that
+    /// again under the lock and proceeds instead if it changed. A stale hint
+    /// costs at most that second check. Buffered channels try their ring
+    /// first always.
     #[inline]
     pub(crate) fn may_send_now(&self) -> bool {
         self.ring.is_some() || self.recv_waiting.load(Ordering::Relaxed)
     }
 
     /// Whether a receive might proceed without waiting; see
-    /// `may_send_now`. (A value put back into an unbuffered channel's
-    /// buffer is found by the check under the lock, too.)
+    /// `may_send_now`. On an unbuffered channel, `false` means that a moment
+    /// ago no sender was queued, no put-back value waited and the channel
+    /// was open with senders left.
     #[inline]
     pub(crate) fn may_recv_now(&self) -> bool {
         self.ring.is_some() || self.send_waiting.load(Ordering::Relaxed)
@@ -184,6 +186,9 @@ impl<T> Chan<T> {
         let mut state = self.lock();
         // Values put back by dropped receives come first.
         if let Some(value) = state.buf.pop_front() {
+            if state.buf.is_empty() {
+                self.refresh(&state, Queue::Senders);
+            }
             return RecvAttempt::Value(value);
         }
         while let Some(sender) = state.send_waiters.pop_front() {
@@ -372,10 +377,11 @@ impl<T> Chan<T> {
     /// it or the queues are compacted: searching for it would make every
     /// select cost time linear in the number of waiters.
     ///
-    /// If a counterpart popped it already (the caller's reference is the
-    /// last: a queue holds a clone, a counterpart takes that clone and no
-    /// new one is ever made), there is nothing to count and the lock is not
-    /// taken. That is the common case for a select's losing waiter on an
+    /// If it left the queue already (the caller's reference is the last:
+    /// queueing made the only clone, and whoever removes the waiter from
+    /// the queue, a counterpart, a compaction or a close, drops that one;
+    /// no new clone is ever made), there is nothing to count and the lock
+    /// is not taken. That is the common case for a select's losing waiter on an
     /// unbuffered channel: the next send or receive there pops it and finds
     /// it inert.
     pub(crate) fn unregister(&self, waiter: Arc<Waiter<T>>) {
@@ -546,6 +552,15 @@ impl<T> Chan<T> {
 mod tests {
     use super::*;
 
+    /// Runs `future` with Tokio's panic behaviour, so that a failed
+    /// assertion inside it fails this test (under Go's, the default, it
+    /// would end the whole test process).
+    fn run<F: std::future::Future>(future: F) -> F::Output {
+        crate::Builder::new()
+            .panic(crate::Panic::Isolate)
+            .run(future)
+    }
+
     /// The waiters queued on each side of `chan`.
     fn queued<T>(chan: &Chan<T>) -> (usize, usize) {
         let state = chan.lock();
@@ -557,9 +572,7 @@ mod tests {
     /// removes them, and it must keep them bounded.
     #[test]
     fn selects_that_lose_on_a_quiet_channel_leave_a_bounded_queue() {
-        // Asserted outside the runtime, where a failure is a test failure
-        // (inside, Go's panic policy would end the test process).
-        let most = crate::run(async {
+        let most = run(async {
             let (_quiet_tx, quiet) = crate::chan::<u32>(0);
             let (busy_tx, busy) = crate::chan::<u32>(0);
             crate::go!(async move {
@@ -588,7 +601,7 @@ mod tests {
     #[test]
     fn dropped_selects_leave_bounded_queues() {
         use futures::FutureExt;
-        let most = crate::run(async {
+        let most = run(async {
             let (_a_tx, a) = crate::chan::<u32>(0);
             let (_b_tx, b) = crate::chan::<u32>(0);
             let mut most = (0, 0);
@@ -618,7 +631,7 @@ mod tests {
     #[test]
     fn unbuffered_branches_ready_without_a_counterpart_win_their_share() {
         const N: usize = 2_000;
-        let shares = crate::run(async {
+        let shares = run(async {
             let (ready_tx, ready) = crate::chan::<u32>(0);
             let (closed_tx, closed) = crate::chan::<u32>(0);
             closed_tx.close();
@@ -662,7 +675,7 @@ mod tests {
     /// compaction keeps that one and removes the rest.
     #[test]
     fn compaction_keeps_the_waiting_and_drops_the_inert() {
-        let (most, received) = crate::run(async {
+        let (most, received) = run(async {
             let (quiet_tx, quiet) = crate::chan::<u32>(0);
             let (busy_tx, busy) = crate::chan::<u32>(0);
             let waiting = quiet.clone();

@@ -35,14 +35,17 @@ pub(crate) trait Operation<T> {
 
     /// Completes without waiting, if it can.
     fn try_now(&mut self, chan: &Chan<T>) -> Option<Self::Output>;
-    /// Whether `try_now` might succeed: `false` when no counterpart was
-    /// waiting a moment ago on an unbuffered channel. Only a hint: queueing
-    /// checks again under the channel's lock.
+    /// Whether `try_now` might succeed: `false` when, a moment ago, an
+    /// unbuffered channel had no counterpart queued and was open (and, for a
+    /// receive, held no put-back value). Only a hint: queueing checks again
+    /// under the channel's lock.
     fn worth_trying(&self, chan: &Chan<T>) -> bool;
     /// Queues it, alone or as an operation of a `select!`; `false` if it
     /// can proceed now (nothing queued).
     fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool;
-    /// Leaves the queue (the selection committed another operation).
+    /// Stops waiting after its selection ended without committing it (it
+    /// was aborted, or committed another operation); the waiter leaves its
+    /// queue lazily (see `Chan::unregister`).
     fn unregister(&mut self, chan: &Chan<T>);
     /// Whether a counterpart claimed this waiting operation, and then its
     /// result (on a buffered channel: the result of trying again).

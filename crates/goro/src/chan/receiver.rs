@@ -170,8 +170,8 @@ impl<T> Future for Recv<'_, T> {
 
 impl<T> Recv<'_, T> {
     /// For `select!`: receives without waiting, the stream's value first.
-    /// With `hinted`, skips the channel when no sender was waiting there
-    /// a moment ago (see `Operation::worth_trying`).
+    /// With `hinted`, skips an unbuffered channel whose hint says it could
+    /// not proceed a moment ago (see `Operation::worth_trying`).
     pub(crate) fn try_direct(&mut self, hinted: bool) -> Option<Option<T>> {
         if let Some(done) = self.stream.reclaim(self.chan) {
             return Some(done);

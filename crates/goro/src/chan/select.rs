@@ -134,6 +134,9 @@ impl<T> SelectOutput for Send<'_, T> {
 /// with it, each cancel their own operation (the first aborts the shared
 /// selection and leaves its queue; the others find the selection ended and
 /// leave theirs; a branch a counterpart committed gives its value back).
+/// So the branches must be dropped with it, as `select!` does (it owns
+/// them); a branch polled on its own after its `Select` was dropped
+/// mid-wait would wait on the abandoned selection.
 pub struct Select<'a, 'b> {
     ops: &'a mut [&'b mut (dyn SelectOp + std::marker::Send)],
     default: bool,

@@ -100,9 +100,9 @@ pub struct Send<'a, T> {
 }
 
 impl<T> Send<'_, T> {
-    /// For `select!`: sends without waiting. With `hinted`, skips the
-    /// channel when no receiver was waiting there a moment ago (see
-    /// `Operation::worth_trying`).
+    /// For `select!`: sends without waiting. With `hinted`, skips an
+    /// unbuffered channel whose hint says it could not proceed a moment ago
+    /// (see `Operation::worth_trying`).
     pub(crate) fn try_direct(&mut self, hinted: bool) -> Option<Result<(), T>> {
         if hinted && !self.op.worth_trying(self.chan) {
             return None;
