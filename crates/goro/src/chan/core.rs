@@ -567,6 +567,28 @@ mod tests {
         (state.send_waiters.len(), state.recv_waiters.len())
     }
 
+    /// `n` selects between `quiet` (nothing is sent there meanwhile) and a
+    /// new channel that a goroutine sends `n` values on: each commits on
+    /// the busy channel and may leave an inert waiter on `quiet`. Returns
+    /// the most receivers ever queued on `quiet` after a select.
+    async fn lose_on(quiet: &crate::chan::Receiver<u32>, n: u32) -> usize {
+        let (busy_tx, busy) = crate::chan::<u32>(0);
+        crate::go!(async move {
+            for i in 0..n {
+                busy_tx.send(i).await.unwrap();
+            }
+        });
+        let mut most = 0;
+        for i in 0..n {
+            crate::select! {
+                _ = quiet.recv() => unreachable!("nothing is sent on the quiet channel"),
+                v = busy.recv() => assert_eq!(v, Some(i)),
+            }
+            most = most.max(queued(&quiet.chan).1);
+        }
+        most
+    }
+
     /// A select that always commits on one channel leaves an inert waiter
     /// on the other each time; nobody ever pops those, so only compaction
     /// removes them, and it must keep them bounded.
@@ -574,21 +596,7 @@ mod tests {
     fn selects_that_lose_on_a_quiet_channel_leave_a_bounded_queue() {
         let most = run(async {
             let (_quiet_tx, quiet) = crate::chan::<u32>(0);
-            let (busy_tx, busy) = crate::chan::<u32>(0);
-            crate::go!(async move {
-                for i in 0..5_000 {
-                    busy_tx.send(i).await.unwrap();
-                }
-            });
-            let mut most = 0;
-            for i in 0..5_000 {
-                crate::select! {
-                    _ = quiet.recv() => unreachable!("nothing is sent on the quiet channel"),
-                    v = busy.recv() => assert_eq!(v, Some(i)),
-                }
-                most = most.max(queued(&quiet.chan).1);
-            }
-            most
+            lose_on(&quiet, 5_000).await
         });
         // At most half inert (plus the 16 tolerated), and never a waiting
         // one here: 17 at the most.
@@ -677,32 +685,13 @@ mod tests {
     fn compaction_keeps_the_waiting_and_drops_the_inert() {
         let (most, received) = run(async {
             let (quiet_tx, quiet) = crate::chan::<u32>(0);
-            let (busy_tx, busy) = crate::chan::<u32>(0);
             let waiting = quiet.clone();
-            let (parked_tx, parked) = crate::chan::<()>(0);
-            let parked_one = crate::go!(async move {
-                parked_tx.send(()).await.unwrap();
-                waiting.recv().await
-            });
-            parked.recv().await.unwrap();
-            // The goroutine is on its way to waiting on `quiet`; wait for
-            // its waiter before counting.
+            let parked_one = crate::go!(async move { waiting.recv().await });
+            // Wait for the goroutine's waiter before counting.
             while queued(&quiet.chan).1 == 0 {
                 tokio::task::yield_now().await;
             }
-            crate::go!(async move {
-                for i in 0..1_000 {
-                    busy_tx.send(i).await.unwrap();
-                }
-            });
-            let mut most = 0;
-            for i in 0..1_000 {
-                crate::select! {
-                    _ = quiet.recv() => unreachable!("the quiet channel gets one value, later"),
-                    v = busy.recv() => assert_eq!(v, Some(i)),
-                }
-                most = most.max(queued(&quiet.chan).1);
-            }
+            let most = lose_on(&quiet, 1_000).await;
             quiet_tx.send(7).await.unwrap();
             (most, parked_one.await.unwrap())
         });
