@@ -19,9 +19,9 @@
 //! Wake-ups happen after the lock is released.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use super::pair::Pair;
 use super::ring::{PopError, PushError, Ring};
 use super::waiter::{Outcome, Selection, Waiter};
 use crate::loom::{fence, AtomicBool, Mutex, MutexGuard, Ordering};
@@ -51,8 +51,8 @@ struct State<T> {
     closed: bool,
     senders: usize,
     receivers: usize,
-    send_waiters: VecDeque<Arc<Waiter<T>>>,
-    recv_waiters: VecDeque<Arc<Waiter<T>>>,
+    send_waiters: VecDeque<Pair<Waiter<T>>>,
+    recv_waiters: VecDeque<Pair<Waiter<T>>>,
     /// How many waiters were left in the queues after their selection
     /// ended elsewhere, since the last compaction (unregistered lazily: such
     /// a waiter is inert, every claim on it fails). The queues are compacted
@@ -243,7 +243,9 @@ impl<T> Chan<T> {
 
     /// Queues a waiting send, unless the send can proceed now: then returns
     /// `false` without queueing, and the caller tries again directly.
-    pub(crate) fn register_send(&self, waiter: &Arc<Waiter<T>>) -> bool {
+    /// `waiter` is the handle the queue would keep; the caller keeps the
+    /// other one.
+    pub(crate) fn register_send(&self, waiter: Pair<Waiter<T>>) -> bool {
         if let Some(ring) = &self.ring {
             return self.register_buffered(Queue::Senders, waiter, || ring.can_push());
         }
@@ -253,7 +255,7 @@ impl<T> Chan<T> {
             || state.buf.len() < self.cap
             || self.has_counterpart(&mut state, Queue::Receivers, waiter.selection());
         if !ready {
-            state.send_waiters.push_back(Arc::clone(waiter));
+            state.send_waiters.push_back(waiter);
             self.send_waiting.store(true, Ordering::Relaxed);
         }
         !ready
@@ -261,7 +263,7 @@ impl<T> Chan<T> {
 
     /// Queues a waiting receive, unless it can proceed now (see
     /// `register_send`).
-    pub(crate) fn register_recv(&self, waiter: &Arc<Waiter<T>>) -> bool {
+    pub(crate) fn register_recv(&self, waiter: Pair<Waiter<T>>) -> bool {
         if let Some(ring) = &self.ring {
             return self.register_buffered(Queue::Receivers, waiter, || ring.can_pop());
         }
@@ -271,7 +273,7 @@ impl<T> Chan<T> {
             || !state.buf.is_empty()
             || self.has_counterpart(&mut state, Queue::Senders, waiter.selection());
         if !ready {
-            state.recv_waiters.push_back(Arc::clone(waiter));
+            state.recv_waiters.push_back(waiter);
             self.recv_waiting.store(true, Ordering::Relaxed);
         }
         !ready
@@ -284,12 +286,12 @@ impl<T> Chan<T> {
     fn register_buffered(
         &self,
         which: Queue,
-        waiter: &Arc<Waiter<T>>,
+        waiter: Pair<Waiter<T>>,
         ready: impl Fn() -> bool,
     ) -> bool {
         let mut state = self.lock();
         let (queue, flag) = self.queue(&mut state, which);
-        queue.push_back(Arc::clone(waiter));
+        queue.push_back(waiter);
         flag.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if ready() {
@@ -304,7 +306,7 @@ impl<T> Chan<T> {
         &self,
         state: &'s mut State<T>,
         which: Queue,
-    ) -> (&'s mut VecDeque<Arc<Waiter<T>>>, &AtomicBool) {
+    ) -> (&'s mut VecDeque<Pair<Waiter<T>>>, &AtomicBool) {
         match which {
             Queue::Senders => (&mut state.send_waiters, &self.send_waiting),
             Queue::Receivers => (&mut state.recv_waiters, &self.recv_waiting),
@@ -384,8 +386,8 @@ impl<T> Chan<T> {
     /// is not taken. That is the common case for a select's losing waiter on an
     /// unbuffered channel: the next send or receive there pops it and finds
     /// it inert.
-    pub(crate) fn unregister(&self, waiter: Arc<Waiter<T>>) {
-        if Arc::strong_count(&waiter) == 1 {
+    pub(crate) fn unregister(&self, waiter: Pair<Waiter<T>>) {
+        if Pair::is_last(&waiter) {
             return;
         }
         drop(waiter);
@@ -393,7 +395,7 @@ impl<T> Chan<T> {
         state.stale += 1;
         let queued = state.send_waiters.len() + state.recv_waiters.len();
         if state.stale > 16 && state.stale * 2 > queued {
-            let waiting = |w: &Arc<Waiter<T>>| w.selection().outcome() == Outcome::Waiting;
+            let waiting = |w: &Pair<Waiter<T>>| w.selection().outcome() == Outcome::Waiting;
             state.send_waiters.retain(waiting);
             state.recv_waiters.retain(waiting);
             state.stale = 0;

@@ -11,10 +11,10 @@
 //!   try the ring again (nothing was handed over); a dropped operation passes
 //!   that notice on to the next waiter.
 
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::core::{Chan, Queue, RecvAttempt, SendAttempt};
+use super::pair::Pair;
 use super::waiter::{Joining, Waiter};
 
 /// Where a waiting operation stands.
@@ -51,7 +51,7 @@ pub(crate) trait Operation<T> {
     /// result (on a buffered channel: the result of trying again).
     fn settle(&mut self, chan: &Chan<T>) -> Settled<Self::Output>;
     /// Its waiter, if queued.
-    fn waiter(&self) -> Option<&Arc<Waiter<T>>>;
+    fn waiter(&self) -> Option<&Pair<Waiter<T>>>;
     /// Whether it is queued.
     fn is_waiting(&self) -> bool;
     /// Its selection ended while nobody waits for it any more (the owner
@@ -144,7 +144,7 @@ pub(crate) trait Operation<T> {
 }
 
 pub(crate) struct RecvOp<T> {
-    waiting: Option<Arc<Waiter<T>>>,
+    waiting: Option<Pair<Waiter<T>>>,
 }
 
 impl<T> RecvOp<T> {
@@ -171,8 +171,8 @@ impl<T> Operation<T> for RecvOp<T> {
     }
 
     fn register(&mut self, chan: &Chan<T>, joining: Joining<'_>) -> bool {
-        let waiter = Waiter::new(joining, None);
-        let queued = chan.register_recv(&waiter);
+        let (waiter, entry) = Waiter::new(joining, None);
+        let queued = chan.register_recv(entry);
         if queued {
             self.waiting = Some(waiter);
         }
@@ -197,7 +197,7 @@ impl<T> Operation<T> for RecvOp<T> {
         retry(self, chan)
     }
 
-    fn waiter(&self) -> Option<&Arc<Waiter<T>>> {
+    fn waiter(&self) -> Option<&Pair<Waiter<T>>> {
         self.waiting.as_ref()
     }
 
@@ -226,7 +226,7 @@ impl<T> Operation<T> for RecvOp<T> {
 pub(crate) struct SendOp<T> {
     /// The value, until it is sent or handed to a waiter.
     value: Option<T>,
-    waiting: Option<Arc<Waiter<T>>>,
+    waiting: Option<Pair<Waiter<T>>>,
 }
 
 impl<T> SendOp<T> {
@@ -269,8 +269,8 @@ impl<T> Operation<T> for SendOp<T> {
         } else {
             self.value.take()
         };
-        let waiter = Waiter::new(joining, packet);
-        let queued = chan.register_send(&waiter);
+        let (waiter, entry) = Waiter::new(joining, packet);
+        let queued = chan.register_send(entry);
         if queued {
             self.waiting = Some(waiter);
         } else if let Some(value) = waiter.take_unshared() {
@@ -306,7 +306,7 @@ impl<T> Operation<T> for SendOp<T> {
         retry(self, chan)
     }
 
-    fn waiter(&self) -> Option<&Arc<Waiter<T>>> {
+    fn waiter(&self) -> Option<&Pair<Waiter<T>>> {
         self.waiting.as_ref()
     }
 

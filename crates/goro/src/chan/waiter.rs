@@ -24,6 +24,7 @@
 use std::sync::Arc;
 use std::task::Waker;
 
+use super::pair::Pair;
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 
 const WAITING: usize = 0;
@@ -252,12 +253,16 @@ pub(crate) enum Joining<'a> {
 }
 
 impl<T> Waiter<T> {
-    pub(crate) fn new(joining: Joining<'_>, packet: Option<T>) -> Arc<Waiter<T>> {
+    /// The waiter, as two handles: one for the owner, one for the queue.
+    pub(crate) fn new(
+        joining: Joining<'_>,
+        packet: Option<T>,
+    ) -> (Pair<Waiter<T>>, Pair<Waiter<T>>) {
         let (selection, op) = match joining {
             Joining::Alone(waker) => (Joined::Alone(Selection::waiting(waker)), 0),
             Joining::Select(selection, op) => (Joined::Select(Arc::clone(selection)), op),
         };
-        Arc::new(Waiter {
+        Pair::new(Waiter {
             selection,
             op,
             packet: UnsafeCell::new(packet),

@@ -1,0 +1,171 @@
+//! `Pair`: a reference-counted pointer made as two handles at once.
+//!
+//! A waiting operation keeps one handle to its waiter and puts the other in
+//! its channel's queue. With `Arc` that was `Arc::new` and then a clone, an
+//! atomic read-modify-write on every wait; a pair starts with its count at
+//! two, a plain store into memory nobody else sees yet. Handles are never
+//! cloned after that, only dropped: the last one frees the value, as an
+//! `Arc`'s last strong reference does (release decrement, acquire fence).
+#![allow(unsafe_code)]
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::ptr::NonNull;
+
+use crate::loom::{fence, AtomicUsize, Ordering};
+
+/// One of the two handles of a value made by [`Pair::new`].
+pub(crate) struct Pair<T> {
+    inner: NonNull<Inner<T>>,
+    /// The handle owns a share of an `Inner<T>` (for drop checking).
+    _owns: PhantomData<Inner<T>>,
+}
+
+struct Inner<T> {
+    handles: AtomicUsize,
+    value: T,
+}
+
+// SAFETY: as for `Arc<T>`: a handle gives shared access to `T` from any
+// thread, and the last handle, on whichever thread, drops `T`.
+unsafe impl<T: Send + Sync> Send for Pair<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Pair<T> {}
+
+// A handle is a pointer: moving it never moves the value, as for `Arc`.
+impl<T> Unpin for Pair<T> {}
+
+impl<T> Pair<T> {
+    /// Two handles to `value`.
+    pub(crate) fn new(value: T) -> (Pair<T>, Pair<T>) {
+        let inner = Box::new(Inner {
+            handles: AtomicUsize::new(2),
+            value,
+        });
+        let inner = NonNull::from(Box::leak(inner));
+        let handle = || Pair {
+            inner,
+            _owns: PhantomData,
+        };
+        (handle(), handle())
+    }
+
+    /// Whether this is the last handle (the other was dropped). Once true
+    /// it stays true: handles are never cloned.
+    pub(crate) fn is_last(this: &Pair<T>) -> bool {
+        this.inner().handles.load(Ordering::Relaxed) == 1
+    }
+
+    fn inner(&self) -> &Inner<T> {
+        // SAFETY: the `Inner` lives until the last handle is dropped, and
+        // this handle is not.
+        unsafe { self.inner.as_ref() }
+    }
+}
+
+impl<T> Deref for Pair<T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.inner().value
+    }
+}
+
+impl<T> Drop for Pair<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // Release: this handle's uses of the value happen before the drop
+        // of the value by whichever handle is last; that one acquires.
+        if self.inner().handles.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: this was the last handle: nobody else can reach the
+        // `Inner`, which `new` allocated as a `Box`.
+        drop(unsafe { Box::from_raw(self.inner.as_ptr()) });
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Pair<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize as Count;
+    use std::sync::Arc;
+
+    /// Counts its drops.
+    struct Tracked(Arc<Count>);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_value_is_dropped_once_with_the_last_handle() {
+        let drops = Arc::new(Count::new(0));
+        let (a, b) = Pair::new(Tracked(drops.clone()));
+        assert!(!Pair::is_last(&a));
+        drop(b);
+        assert!(Pair::is_last(&a));
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 0);
+        drop(a);
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn handles_dropped_on_two_threads_drop_the_value_once() {
+        for _ in 0..1_000 {
+            let drops = Arc::new(Count::new(0));
+            let (a, b) = Pair::new(Tracked(drops.clone()));
+            let other = std::thread::spawn(move || drop(b));
+            drop(a);
+            other.join().unwrap();
+            assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+        }
+    }
+}
+
+#[cfg(all(test, goro_loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::UnsafeCell;
+
+    /// A value that one handle's thread writes and whichever handle is
+    /// last reads, in the value's drop.
+    struct Written(UnsafeCell<usize>);
+
+    // SAFETY: the model below writes the cell from one thread only, before
+    // that thread drops its handle; loom checks the rest.
+    unsafe impl Sync for Written {}
+
+    impl Drop for Written {
+        fn drop(&mut self) {
+            // SAFETY: the last handle owns the value; loom checks that the
+            // write is visible here.
+            self.0.with(|v| assert!(unsafe { *v } <= 1));
+        }
+    }
+
+    #[test]
+    fn the_last_handle_sees_what_the_other_did() {
+        loom::model(|| {
+            let (a, b) = Pair::new(Written(UnsafeCell::new(0)));
+            let other = loom::thread::spawn(move || {
+                // SAFETY: no other thread touches the cell before the last
+                // handle's drop.
+                b.0.with_mut(|v| unsafe { *v = 1 });
+                drop(b);
+            });
+            drop(a);
+            other.join().unwrap();
+        });
+    }
+}
