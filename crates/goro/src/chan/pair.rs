@@ -1,11 +1,14 @@
-//! `Pair`: a reference-counted pointer made as two handles at once.
+//! `Pair`: a reference-counted pointer whose handles are all counted when
+//! the value is made.
 //!
 //! A waiting operation keeps one handle to its waiter and puts the other in
-//! its channel's queue. With `Arc` that was `Arc::new` and then a clone, an
-//! atomic read-modify-write on every wait; a pair starts with its count at
-//! two, a plain store into memory nobody else sees yet. Handles are never
-//! cloned after that, only dropped: the last one frees the value, as an
-//! `Arc`'s last strong reference does (release decrement, acquire fence).
+//! its channel's queue; a `select!` keeps one handle to its selection and
+//! gives one to the waiter of each branch. With `Arc` each of those was a
+//! clone, an atomic read-modify-write on every wait; here the count starts
+//! at the number of handles, a plain store into memory nobody else sees
+//! yet. Handles are never cloned after that, only dropped: the last one
+//! frees the value, as an `Arc`'s last strong reference does (release
+//! decrement, acquire fence).
 #![allow(unsafe_code)]
 
 use std::marker::PhantomData;
@@ -38,16 +41,8 @@ impl<T> Unpin for Pair<T> {}
 impl<T> Pair<T> {
     /// Two handles to `value`.
     pub(crate) fn new(value: T) -> (Pair<T>, Pair<T>) {
-        let inner = Box::new(Inner {
-            handles: AtomicUsize::new(2),
-            value,
-        });
-        let inner = NonNull::from(Box::leak(inner));
-        let handle = || Pair {
-            inner,
-            _owns: PhantomData,
-        };
-        (handle(), handle())
+        let mut handles = Handles::new(value, 2);
+        (handles.take(), handles.take())
     }
 
     /// Whether this is the last handle (the other was dropped). Once true
@@ -59,6 +54,80 @@ impl<T> Pair<T> {
     fn inner(&self) -> &Inner<T> {
         // SAFETY: the `Inner` lives until the last handle is dropped, and
         // this handle is not.
+        unsafe { self.inner.as_ref() }
+    }
+}
+
+/// `n` handles to one value, counted at once and handed out one at a time;
+/// those never handed out are given back together when this is dropped
+/// (one read-modify-write, on a path that stopped early).
+pub(crate) struct Handles<T> {
+    inner: NonNull<Inner<T>>,
+    left: usize,
+    _owns: PhantomData<Inner<T>>,
+}
+
+// SAFETY: as for `Pair`.
+unsafe impl<T: Send + Sync> Send for Handles<T> {}
+// SAFETY: as for `Pair`.
+unsafe impl<T: Send + Sync> Sync for Handles<T> {}
+
+impl<T> Unpin for Handles<T> {}
+
+impl<T> Handles<T> {
+    pub(crate) fn new(value: T, n: usize) -> Handles<T> {
+        assert!(n > 0, "a value needs a handle");
+        let inner = Box::new(Inner {
+            handles: AtomicUsize::new(n),
+            value,
+        });
+        Handles {
+            inner: NonNull::from(Box::leak(inner)),
+            left: n,
+            _owns: PhantomData,
+        }
+    }
+
+    /// The next handle. Panics when all `n` were taken.
+    pub(crate) fn take(&mut self) -> Pair<T> {
+        assert!(self.left > 0, "every handle was taken");
+        self.left -= 1;
+        Pair {
+            inner: self.inner,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for Handles<T> {
+    fn drop(&mut self) {
+        if self.left == 0 {
+            return;
+        }
+        // As `Pair::drop`, for the handles never taken at once. (The
+        // release orders nothing here, since `Handles` gives no access to
+        // the value, and loom finds `Relaxed` equivalent; it is kept so that
+        // both drops read the same. The acquire fence is needed: without
+        // it the loom model below fails.)
+        if self
+            .inner_ref()
+            .handles
+            .fetch_sub(self.left, Ordering::Release)
+            != self.left
+        {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: these were the last handles, and `new` allocated the
+        // `Inner` as a `Box`.
+        drop(unsafe { Box::from_raw(self.inner.as_ptr()) });
+    }
+}
+
+impl<T> Handles<T> {
+    fn inner_ref(&self) -> &Inner<T> {
+        // SAFETY: `left > 0` handles are still counted here, so the `Inner`
+        // is alive.
         unsafe { self.inner.as_ref() }
     }
 }
@@ -121,6 +190,28 @@ mod tests {
     }
 
     #[test]
+    fn handles_never_taken_are_given_back_together() {
+        let drops = Arc::new(Count::new(0));
+        let mut handles = Handles::new(Tracked(drops.clone()), 4);
+        let a = handles.take();
+        let b = handles.take();
+        drop(handles);
+        drop(a);
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(Pair::is_last(&b));
+        drop(b);
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // All taken: dropping the rest gives nothing back; none taken: the
+        // value goes with them.
+        let mut handles = Handles::new(Tracked(drops.clone()), 1);
+        let only = handles.take();
+        drop(handles);
+        drop(only);
+        drop(Handles::new(Tracked(drops.clone()), 3));
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[test]
     fn handles_dropped_on_two_threads_drop_the_value_once() {
         for _ in 0..1_000 {
             let drops = Arc::new(Count::new(0));
@@ -165,6 +256,23 @@ mod loom_tests {
                 drop(b);
             });
             drop(a);
+            other.join().unwrap();
+        });
+    }
+
+    /// The same when the main thread's share is handles never taken,
+    /// given back together.
+    #[test]
+    fn handles_given_back_together_see_what_the_others_did() {
+        loom::model(|| {
+            let mut handles = Handles::new(Written(UnsafeCell::new(0)), 3);
+            let taken = handles.take();
+            let other = loom::thread::spawn(move || {
+                // SAFETY: as above.
+                taken.0.with_mut(|v| unsafe { *v = 1 });
+                drop(taken);
+            });
+            drop(handles);
             other.join().unwrap();
         });
     }

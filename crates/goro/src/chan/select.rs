@@ -24,10 +24,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::op::{Operation, Settled};
+use super::pair::Pair;
 use super::receiver::Recv;
 use super::sender::Send;
 use super::waiter::{Joining, Outcome, Selection};
@@ -70,8 +70,9 @@ pub trait SelectOutput {
 
 /// An operation's place in a selection.
 pub struct Registration<'a> {
-    selection: &'a Arc<Selection>,
+    selection: Pair<Selection>,
     op: usize,
+    _select: std::marker::PhantomData<&'a ()>,
 }
 
 /// `Recv` and `Send` are branches the same way: through their operation.
@@ -140,7 +141,7 @@ impl<T> SelectOutput for Send<'_, T> {
 pub struct Select<'a, 'b> {
     ops: &'a mut [&'b mut (dyn SelectOp + std::marker::Send)],
     default: bool,
-    waiting: Option<Arc<Selection>>,
+    waiting: Option<Pair<Selection>>,
 }
 
 /// Starts selecting over `ops`; see the `Select` future.
@@ -194,12 +195,16 @@ impl Select<'_, '_> {
             if this.default {
                 return Poll::Ready(None);
             }
-            let selection = Selection::new(cx.waker());
+            // A handle for this future and one for each waiter, counted
+            // at once (those left untaken are given back together).
+            let mut handles = Selection::shared(cx.waker(), n + 1);
+            let selection = handles.take();
             for (k, &i) in order[..n].iter().enumerate() {
                 let op = usize::from(i);
                 let registration = Registration {
-                    selection: &selection,
+                    selection: handles.take(),
                     op,
+                    _select: std::marker::PhantomData,
                 };
                 if !this.ops[op].register(registration) {
                     // Ready after all: stop waiting and commit directly,

@@ -21,10 +21,9 @@
 //! here cost each hand-off four atomic read-modify-writes.
 #![allow(unsafe_code)]
 
-use std::sync::Arc;
 use std::task::Waker;
 
-use super::pair::Pair;
+use super::pair::{Handles, Pair};
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
 
 const WAITING: usize = 0;
@@ -109,9 +108,10 @@ impl Claiming<'_> {
 }
 
 impl Selection {
-    /// A selection shared by the operations of a `select!`.
-    pub(crate) fn new(waker: &Waker) -> Arc<Selection> {
-        Arc::new(Selection::waiting(waker))
+    /// A selection shared by the operations of a `select!`: `handles`
+    /// handles to it, one for the select and one per waiter.
+    pub(crate) fn shared(waker: &Waker, handles: usize) -> Handles<Selection> {
+        Handles::new(Selection::waiting(waker), handles)
     }
 
     fn waiting(waker: &Waker) -> Selection {
@@ -241,15 +241,14 @@ enum Joined {
     /// A plain operation's own.
     Alone(Selection),
     /// The one of a `select!`, shared by its operations.
-    Select(Arc<Selection>),
+    Select(Pair<Selection>),
 }
 
 /// How an operation waits: alone, waking this waker, or as operation `op`
 /// of a `select!`'s selection.
-#[derive(Clone, Copy)]
 pub(crate) enum Joining<'a> {
     Alone(&'a Waker),
-    Select(&'a Arc<Selection>, usize),
+    Select(Pair<Selection>, usize),
 }
 
 impl<T> Waiter<T> {
@@ -260,7 +259,7 @@ impl<T> Waiter<T> {
     ) -> (Pair<Waiter<T>>, Pair<Waiter<T>>) {
         let (selection, op) = match joining {
             Joining::Alone(waker) => (Joined::Alone(Selection::waiting(waker)), 0),
-            Joining::Select(selection, op) => (Joined::Select(Arc::clone(selection)), op),
+            Joining::Select(selection, op) => (Joined::Select(selection), op),
         };
         Pair::new(Waiter {
             selection,
