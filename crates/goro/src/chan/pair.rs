@@ -17,7 +17,8 @@ use std::ptr::NonNull;
 
 use crate::loom::{fence, AtomicUsize, Ordering};
 
-/// One of the two handles of a value made by [`Pair::new`].
+/// One handle to a value made by [`Pair::new`] (two handles) or
+/// [`Handles::new`] (any number).
 pub(crate) struct Pair<T> {
     inner: NonNull<Inner<T>>,
     /// The handle owns a share of an `Inner<T>` (for drop checking).
@@ -101,35 +102,37 @@ impl<T> Handles<T> {
 
 impl<T> Drop for Handles<T> {
     fn drop(&mut self) {
-        if self.left == 0 {
-            return;
+        if self.left > 0 {
+            // SAFETY: the `left` handles never taken are still counted, and
+            // are gone with `self`. (The release in `release` orders
+            // nothing here, since `Handles` gives no access to the value,
+            // and loom finds `Relaxed` equivalent; the acquire fence is
+            // needed: without it the loom model below fails.)
+            unsafe { release(self.inner, self.left) };
         }
-        // As `Pair::drop`, for the handles never taken at once. (The
-        // release orders nothing here, since `Handles` gives no access to
-        // the value, and loom finds `Relaxed` equivalent; it is kept so that
-        // both drops read the same. The acquire fence is needed: without
-        // it the loom model below fails.)
-        if self
-            .inner_ref()
-            .handles
-            .fetch_sub(self.left, Ordering::Release)
-            != self.left
-        {
-            return;
-        }
-        fence(Ordering::Acquire);
-        // SAFETY: these were the last handles, and `new` allocated the
-        // `Inner` as a `Box`.
-        drop(unsafe { Box::from_raw(self.inner.as_ptr()) });
     }
 }
 
-impl<T> Handles<T> {
-    fn inner_ref(&self) -> &Inner<T> {
-        // SAFETY: `left > 0` handles are still counted here, so the `Inner`
-        // is alive.
-        unsafe { self.inner.as_ref() }
+/// Gives back `n` counted handles to `inner`; the last ones free it.
+///
+/// # Safety
+///
+/// The caller owns `n` of the handles still counted in `inner`, and uses
+/// none of them afterwards.
+#[inline]
+unsafe fn release<T>(inner: NonNull<Inner<T>>, n: usize) {
+    // SAFETY: the caller's handles keep the `Inner` alive until this
+    // decrement.
+    let handles = unsafe { &inner.as_ref().handles };
+    // Release: this thread's uses of the value happen before the drop of
+    // the value by whichever thread lets go last; that one acquires.
+    if handles.fetch_sub(n, Ordering::Release) != n {
+        return;
     }
+    fence(Ordering::Acquire);
+    // SAFETY: those were the last handles: nobody else can reach the
+    // `Inner`, which `Handles::new` allocated as a `Box`.
+    drop(unsafe { Box::from_raw(inner.as_ptr()) });
 }
 
 impl<T> Deref for Pair<T> {
@@ -144,15 +147,8 @@ impl<T> Deref for Pair<T> {
 impl<T> Drop for Pair<T> {
     #[inline]
     fn drop(&mut self) {
-        // Release: this handle's uses of the value happen before the drop
-        // of the value by whichever handle is last; that one acquires.
-        if self.inner().handles.fetch_sub(1, Ordering::Release) != 1 {
-            return;
-        }
-        fence(Ordering::Acquire);
-        // SAFETY: this was the last handle: nobody else can reach the
-        // `Inner`, which `new` allocated as a `Box`.
-        drop(unsafe { Box::from_raw(self.inner.as_ptr()) });
+        // SAFETY: this handle is counted, and gone with `self`.
+        unsafe { release(self.inner, 1) };
     }
 }
 
