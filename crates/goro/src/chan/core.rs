@@ -23,7 +23,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::pair::Pair;
 use super::ring::{PopError, PushError, Ring};
-use super::waiter::{Outcome, Selection, Waiter};
+use super::waiter::{Outcome, Selection, Waiter, Wake};
 use crate::loom::{fence, AtomicBool, Mutex, MutexGuard, Ordering};
 
 pub(crate) struct Chan<T> {
@@ -159,22 +159,35 @@ impl<T> Chan<T> {
         if state.closed || state.receivers == 0 {
             return SendAttempt::Closed(value);
         }
+        match self.hand_to_receiver(&mut state, value) {
+            Ok(wake) => {
+                drop(state);
+                wake.wake();
+                SendAttempt::Sent
+            }
+            Err(value) => SendAttempt::Full(value),
+        }
+    }
+
+    /// Unbuffered channels, under the lock: claims the first receiver still
+    /// waiting with `value` (its wake is for after the lock), or gives the
+    /// value back if none is.
+    #[inline]
+    fn hand_to_receiver(&self, state: &mut State<T>, value: T) -> Result<Wake, T> {
         let mut value = value;
         while let Some(receiver) = state.recv_waiters.pop_front() {
             match receiver.claim_with(value) {
                 Ok(wake) => {
                     if state.recv_waiters.is_empty() {
-                        self.refresh(&state, Queue::Receivers);
+                        self.refresh(state, Queue::Receivers);
                     }
-                    drop(state);
-                    wake.wake();
-                    return SendAttempt::Sent;
+                    return Ok(wake);
                 }
                 Err(back) => value = back,
             }
         }
-        self.refresh(&state, Queue::Receivers);
-        SendAttempt::Full(value)
+        self.refresh(state, Queue::Receivers);
+        Err(value)
     }
 
     /// Receives a value if that needs no waiting: from the buffer, or from
@@ -252,7 +265,6 @@ impl<T> Chan<T> {
         let mut state = self.lock();
         let ready = state.closed
             || state.receivers == 0
-            || state.buf.len() < self.cap
             || self.has_counterpart(&mut state, Queue::Receivers, waiter.selection());
         if !ready {
             state.send_waiters.push_back(waiter);
@@ -411,21 +423,16 @@ impl<T> Chan<T> {
     pub(crate) fn put_back(&self, value: T) {
         debug_assert!(!self.is_buffered());
         let mut state = self.lock();
-        let mut value = value;
-        while let Some(receiver) = state.recv_waiters.pop_front() {
-            match receiver.claim_with(value) {
-                Ok(wake) => {
-                    self.refresh(&state, Queue::Receivers);
-                    drop(state);
-                    wake.wake();
-                    return;
-                }
-                Err(back) => value = back,
+        match self.hand_to_receiver(&mut state, value) {
+            Ok(wake) => {
+                drop(state);
+                wake.wake();
+            }
+            Err(value) => {
+                state.buf.push_front(value);
+                self.refresh(&state, Queue::Senders);
             }
         }
-        state.buf.push_front(value);
-        self.refresh(&state, Queue::Receivers);
-        self.refresh(&state, Queue::Senders);
     }
 
     /// Closes the channel; returns whether this call closed it. Waiting

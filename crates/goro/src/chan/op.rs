@@ -205,8 +205,9 @@ impl<T> Operation<T> for RecvOp<T> {
         self.waiting.is_some()
     }
 
-    /// The value it was handed goes back into the channel; on a buffered
-    /// channel, the notice goes to the next waiting receive.
+    /// If committed, the value it was handed goes back into the channel;
+    /// on a buffered channel, the notice goes to the next waiting receive.
+    /// If not, it leaves its queue.
     fn abandon(&mut self, chan: &Chan<T>) {
         let Some(waiter) = self.waiting.take() else {
             return;
@@ -314,8 +315,9 @@ impl<T> Operation<T> for SendOp<T> {
         self.waiting.is_some()
     }
 
-    /// The value was delivered (or the channel closed and it is dropped);
-    /// on a buffered channel, the notice goes to the next waiting send.
+    /// If committed, the value was delivered (or the channel closed and it
+    /// is dropped); on a buffered channel, the notice goes to the next
+    /// waiting send. If not, it leaves its queue, its value with it.
     fn abandon(&mut self, chan: &Chan<T>) {
         let Some(waiter) = self.waiting.as_ref() else {
             return;
