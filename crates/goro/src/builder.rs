@@ -244,7 +244,7 @@ impl Builder {
             }
         };
         #[allow(unused_mut)]
-        let mut site = Named::new(at, Some(Arc::from("main")), Some(GoroutineId::MAIN));
+        let mut site = Named::new(at, Some(Arc::from("main")), GoroutineId::MAIN);
         #[cfg(feature = "trace")]
         {
             site.traced = crate::trace::main_goroutine(at);

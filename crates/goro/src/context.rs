@@ -57,14 +57,12 @@ impl Flags {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Running {
     pub(crate) spawned_at: &'static Location<'static>,
-    /// `None`: the id of the Tokio task being polled.
-    pub(crate) id: Option<GoroutineId>,
+    pub(crate) id: GoroutineId,
 }
 
 impl Running {
-    pub(crate) fn id(self) -> Option<GoroutineId> {
+    pub(crate) fn id(self) -> GoroutineId {
         self.id
-            .or_else(|| tokio::task::try_id().map(GoroutineId::from_tokio))
     }
 }
 
@@ -107,7 +105,7 @@ pub(crate) fn flags() -> Flags {
 }
 
 pub(crate) fn current() -> Option<GoroutineId> {
-    running().and_then(Running::id)
+    running().map(Running::id)
 }
 
 pub(crate) fn running() -> Option<Running> {
@@ -237,8 +235,8 @@ impl Enter {
 #[cold]
 fn watched_poll_was_blocked(slot: &goro_trace::watchdog::Slot) {
     let (noticed, held) = slot.flagged();
-    if let Some(id) = running().and_then(Running::id) {
-        goro_trace::recorder::blocked(noticed, id.as_u64(), held);
+    if let Some(running) = running() {
+        goro_trace::recorder::blocked(noticed, running.id.as_u64(), held);
     }
 }
 
@@ -249,13 +247,7 @@ fn watch_begin(
     running: Running,
     name: Option<&std::sync::Arc<str>>,
 ) -> u64 {
-    // The cheap way to the id: no fallback through `Display` here (0, an
-    // unknown id, if Tokio's `Hash` ever changes).
-    let id = running
-        .id
-        .or_else(|| tokio::task::try_id().and_then(GoroutineId::from_tokio_hash))
-        .map_or(0, GoroutineId::as_u64);
-    slot.begin(id, running.spawned_at, name)
+    slot.begin(running.id.as_u64(), running.spawned_at, name)
 }
 
 impl Drop for Enter {

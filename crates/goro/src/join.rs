@@ -25,16 +25,17 @@ use crate::id::GoroutineId;
 /// ```
 pub struct JoinHandle<T> {
     inner: tokio::task::JoinHandle<T>,
+    id: GoroutineId,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(inner: tokio::task::JoinHandle<T>) -> JoinHandle<T> {
-        JoinHandle { inner }
+    pub(crate) fn new(inner: tokio::task::JoinHandle<T>, id: GoroutineId) -> JoinHandle<T> {
+        JoinHandle { inner, id }
     }
 
     /// The goroutine's id.
     pub fn id(&self) -> GoroutineId {
-        GoroutineId::from_tokio(self.inner.id())
+        self.id
     }
 
     /// Cancels the goroutine: it is dropped at its next `.await` point (or
@@ -57,9 +58,10 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id;
         Pin::new(&mut self.inner).poll(cx).map(|result| {
             result.map_err(|err| JoinError {
-                id: GoroutineId::from_tokio(err.id()),
+                id,
                 panic: err.try_into_panic().ok(),
             })
         })

@@ -219,14 +219,11 @@ pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
 /// `goroutine <id> [<name>] spawned at <file>:<line>`
 fn write_goroutine(
     out: &mut impl Write,
-    id: Option<GoroutineId>,
+    id: GoroutineId,
     name: Option<&str>,
     at: &Location<'_>,
 ) -> std::io::Result<()> {
-    match id {
-        Some(id) => write!(out, "goroutine {id}")?,
-        None => write!(out, "goroutine ?")?,
-    }
+    write!(out, "goroutine {id}")?;
     if let Some(name) = name {
         write!(out, " [{name}]")?;
     }

@@ -5,10 +5,11 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
-use crate::context::{self, Enter, Running};
+use crate::context::{self, Enter};
+use crate::id::GoroutineId;
 use crate::join::JoinHandle;
 use crate::panic::Relay;
-use crate::task::{self, Named, Task};
+use crate::task::{self, Named, Spot, Task};
 
 /// Starts a goroutine running `future` and returns its handle at once.
 ///
@@ -93,7 +94,7 @@ where
 {
     let flags = context::flags();
     // The call runs as the caller: on another thread, so with its id.
-    let caller = context::running().map(|r| Running { id: r.id(), ..r });
+    let caller = context::running();
     #[cfg(feature = "trace")]
     let f = crate::trace::blocking_call(f, false);
     let call = move || {
@@ -178,11 +179,12 @@ where
         return crate::trace::spawn(future, name, at);
     }
     let flags = context::flags();
+    let id = GoroutineId::next();
     let inner = match name {
-        None => context::spawn(flags, Task::new(future, at)),
-        Some(name) => context::spawn(flags, Task::new(future, named(name, at))),
+        None => context::spawn(flags, Task::new(future, Spot { spawned_at: at, id })),
+        Some(name) => context::spawn(flags, Task::new(future, named(name, at, id))),
     };
-    JoinHandle::new(inner)
+    JoinHandle::new(inner, id)
 }
 
 fn spawn_blocking_at<F, R>(
@@ -195,6 +197,7 @@ where
     R: Send + 'static,
 {
     let flags = context::flags();
+    let id = GoroutineId::next();
     #[cfg(feature = "trace")]
     let (f, ts, parent, traced_name) = (
         crate::trace::blocking_call(f, true),
@@ -203,20 +206,22 @@ where
         name.clone(),
     );
     let inner = match name {
-        None => context::spawn_blocking(flags, move || task::guarded(&at, f)),
+        None => {
+            let site = Spot { spawned_at: at, id };
+            context::spawn_blocking(flags, move || task::guarded(&site, f))
+        }
         Some(name) => {
-            let site = named(name, at);
+            let site = named(name, at, id);
             context::spawn_blocking(flags, move || task::guarded(&site, f))
         }
     };
     #[cfg(feature = "trace")]
     if goro_trace::recorder::recording() {
-        let id = crate::id::GoroutineId::from_tokio(inner.id());
         crate::trace::spawned(ts, id, parent, traced_name, at);
     }
-    JoinHandle::new(inner)
+    JoinHandle::new(inner, id)
 }
 
-fn named(name: Arc<str>, spawned_at: &'static Location<'static>) -> Box<Named> {
-    Named::new(spawned_at, Some(name), None)
+fn named(name: Arc<str>, spawned_at: &'static Location<'static>, id: GoroutineId) -> Box<Named> {
+    Named::new(spawned_at, Some(name), id)
 }

@@ -24,8 +24,7 @@ use crate::panic;
 pub(crate) trait Site: Send + 'static {
     fn spawned_at(&self) -> &'static Location<'static>;
     fn name(&self) -> Option<&str>;
-    /// An id of its own (the main goroutine); others have their task's.
-    fn id(&self) -> Option<GoroutineId>;
+    fn id(&self) -> GoroutineId;
 
     /// The name as shared, for the watchdog.
     #[cfg(feature = "trace")]
@@ -47,16 +46,22 @@ pub(crate) trait Site: Send + 'static {
     }
 }
 
-/// An unnamed goroutine: just where it was spawned.
-impl Site for &'static Location<'static> {
+/// An unnamed goroutine: where it was spawned, and its id.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Spot {
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) id: GoroutineId,
+}
+
+impl Site for Spot {
     fn spawned_at(&self) -> &'static Location<'static> {
-        self
+        self.spawned_at
     }
     fn name(&self) -> Option<&str> {
         None
     }
-    fn id(&self) -> Option<GoroutineId> {
-        None
+    fn id(&self) -> GoroutineId {
+        self.id
     }
 }
 
@@ -65,7 +70,7 @@ impl Site for &'static Location<'static> {
 pub(crate) struct Named {
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) name: Option<Arc<str>>,
-    pub(crate) id: Option<GoroutineId>,
+    pub(crate) id: GoroutineId,
     #[cfg(feature = "trace")]
     pub(crate) traced: Option<crate::trace::Traced>,
 }
@@ -74,7 +79,7 @@ impl Named {
     pub(crate) fn new(
         spawned_at: &'static Location<'static>,
         name: Option<Arc<str>>,
-        id: Option<GoroutineId>,
+        id: GoroutineId,
     ) -> Box<Named> {
         Box::new(Named {
             spawned_at,
@@ -93,7 +98,7 @@ impl Site for Box<Named> {
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
-    fn id(&self) -> Option<GoroutineId> {
+    fn id(&self) -> GoroutineId {
         self.id
     }
     #[cfg(feature = "trace")]

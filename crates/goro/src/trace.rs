@@ -142,7 +142,7 @@ impl Traced {
 
     #[cold]
     fn first_poll(&self, site: &impl Site) -> GoroutineId {
-        let id = site.running().id().unwrap_or(GoroutineId::MAIN);
+        let id = site.id();
         self.id.set(Some(id));
         let at = site.spawned_at();
         let span = tracing::info_span!(
@@ -212,13 +212,11 @@ impl Traced {
     /// was cancelled (aborted, or abandoned at shutdown), perhaps before
     /// its first poll; Tokio drops a task's future with its id set.
     pub(crate) fn dropped(&self, site: &impl Site) {
-        let id = self.id.get().or_else(|| site.running().id());
-        if let Some(id) = id {
-            if let Some(announcement) = &self.announcement {
-                announcement.say(id, self.parent, site.name(), site.spawned_at());
-            }
-            self.ended(id, Outcome::Cancelled);
+        let id = self.id.get().unwrap_or_else(|| site.id());
+        if let Some(announcement) = &self.announcement {
+            announcement.say(id, self.parent, site.name(), site.spawned_at());
         }
+        self.ended(id, Outcome::Cancelled);
     }
 }
 
@@ -281,17 +279,17 @@ where
     let parent = context::current();
     let announcement = tracing::enabled!(target: "goro::sched", tracing::Level::TRACE)
         .then(|| Arc::new(Announcement::new()));
-    let mut site = Named::new(at, name.clone(), None);
+    let id = GoroutineId::next();
+    let mut site = Named::new(at, name.clone(), id);
     let mut traced = Traced::new(parent);
     traced.announcement.clone_from(&announcement);
     site.traced = Some(traced);
     let inner = context::spawn(flags, Task::new(future, site));
-    let id = GoroutineId::from_tokio(inner.id());
     if let Some(announcement) = announcement {
         announcement.say(id, parent, name.as_deref(), at);
     }
     recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
-    JoinHandle::new(inner)
+    JoinHandle::new(inner, id)
 }
 
 /// The `spawned` event of a traced goroutine, said once: by the spawner as
