@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::runtime::Runtime;
 
+use crate::carrier::Carriers;
 use crate::context::{self, EnterThread, Flags};
 use crate::id::GoroutineId;
 use crate::panic;
@@ -234,7 +235,7 @@ impl Builder {
         }
         #[cfg(feature = "trace")]
         let env = crate::trace::start_from_env()?;
-        let (runtime, flags) = match self.build(true) {
+        let (runtime, flags, carriers) = match self.build(true) {
             Ok(built) => built,
             Err(err) => {
                 // The program may go on (try_run) and run again.
@@ -251,7 +252,7 @@ impl Builder {
         }
         let main = Task::new(future, site);
         let output = {
-            let _thread = EnterThread::new(flags);
+            let _thread = EnterThread::new(flags, &carriers);
             catch_unwind(AssertUnwindSafe(|| runtime.block_on(main)))
         };
         match output {
@@ -260,6 +261,7 @@ impl Builder {
                 #[cfg(feature = "trace")]
                 crate::trace::main_ended(env);
                 runtime.shutdown_background();
+                carriers.forget_idle();
                 Ok(output)
             }
             Err(payload) => {
@@ -269,6 +271,7 @@ impl Builder {
                 crate::trace::main_ended(env);
                 // Dropping the runtime would wait for blocking calls.
                 runtime.shutdown_background();
+                carriers.forget_idle();
                 resume_unwind(payload)
             }
         }
@@ -283,7 +286,10 @@ impl Builder {
         }
     }
 
-    pub(crate) fn build(&self, has_main: bool) -> Result<(Runtime, Flags), BuildError> {
+    pub(crate) fn build(
+        &self,
+        has_main: bool,
+    ) -> Result<(Runtime, Flags, Arc<Carriers>), BuildError> {
         let workers = self.workers()?;
         if self.max_blocking_threads == Some(0) {
             return Err(BuildError::ZeroMaxBlockingThreads);
@@ -305,10 +311,13 @@ impl Builder {
         }
         // Tokio runs these on each worker and blocking-pool thread, which
         // stay inside the runtime's context for their whole life.
+        let carriers = Carriers::new();
+        let home = carriers.clone();
         tokio
             .on_thread_start(move || {
                 context::set_thread(
                     flags,
+                    &home,
                     #[cfg(feature = "trace")]
                     watchdog,
                 );
@@ -319,7 +328,7 @@ impl Builder {
             .on_thread_park(goro_trace::recorder::park)
             .on_thread_unpark(goro_trace::recorder::unpark);
         let runtime = tokio.build().map_err(BuildError::Io)?;
-        Ok((runtime, flags))
+        Ok((runtime, flags, carriers))
     }
 }
 

@@ -9,12 +9,14 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::Location;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::{Handle, Runtime};
 
 use crate::builder::Builder;
+use crate::carrier::{self, Carriers};
 use crate::id::GoroutineId;
+use crate::join::JoinHandle;
 
 /// Settings of the runtime a thread belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,8 +118,10 @@ pub(crate) fn running() -> Option<Running> {
 /// `on_thread_start`).
 pub(crate) fn set_thread(
     flags: Flags,
+    carriers: &Arc<Carriers>,
     #[cfg(feature = "trace")] watchdog: Option<std::time::Duration>,
 ) {
+    carrier::set_home(Some(carriers.clone()));
     STATE.with(|s| {
         s.flags.set(flags);
         #[cfg(feature = "trace")]
@@ -132,6 +136,7 @@ pub(crate) fn set_thread(
 
 /// Tokio's `on_thread_stop`.
 pub(crate) fn clear_thread() {
+    carrier::set_home(None);
     STATE.with(|s| {
         s.flags.set(Flags::NONE);
         #[cfg(feature = "trace")]
@@ -148,14 +153,17 @@ pub(crate) fn clear_thread() {
 /// goroutine that blocks it holds up no other goroutine.
 pub(crate) struct EnterThread {
     prev: Flags,
+    prev_home: Option<Arc<Carriers>>,
     #[cfg(feature = "trace")]
     prev_watch: Option<&'static goro_trace::watchdog::Slot>,
 }
 
 impl EnterThread {
-    pub(crate) fn new(flags: Flags) -> EnterThread {
+    pub(crate) fn new(flags: Flags, carriers: &Arc<Carriers>) -> EnterThread {
+        let prev_home = carrier::set_home(Some(carriers.clone()));
         STATE.with(|s| EnterThread {
             prev: s.flags.replace(flags),
+            prev_home,
             #[cfg(feature = "trace")]
             prev_watch: s.watch.take(),
         })
@@ -164,6 +172,7 @@ impl EnterThread {
 
 impl Drop for EnterThread {
     fn drop(&mut self) {
+        carrier::set_home(self.prev_home.take());
         STATE.with(|s| {
             s.flags.set(self.prev);
             #[cfg(feature = "trace")]
@@ -318,11 +327,11 @@ pub(crate) fn in_exit_goroutine() -> Option<(Running, bool)> {
     })
 }
 
-/// Spawns `task` on the runtime a goroutine started from here belongs to:
-/// this thread's goro runtime, else the Tokio runtime the thread is in, else
-/// the process-wide goro runtime.
+/// Starts `task` as goroutine `id` on the runtime a goroutine started from
+/// here belongs to: this thread's goro runtime (hosted by a carrier), else
+/// the Tokio runtime the thread is in, else the process-wide goro runtime.
 #[inline]
-pub(crate) fn spawn<F>(flags: Flags, task: F) -> tokio::task::JoinHandle<F::Output>
+pub(crate) fn spawn<F>(flags: Flags, task: F, id: GoroutineId) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -330,9 +339,9 @@ where
     if flags.is_goro() {
         // Every goro thread runs inside its runtime's Tokio context.
         handed_off();
-        tokio::spawn(task)
+        JoinHandle::hosted(crate::carrier::spawn(task, id))
     } else {
-        with_foreign_or_global(|handle| handle.spawn(task))
+        JoinHandle::new(with_foreign_or_global(|handle| handle.spawn(task)), id)
     }
 }
 
@@ -356,17 +365,18 @@ fn with_foreign_or_global<R>(f: impl FnOnce(&Handle) -> R) -> R {
     }
 }
 
-/// The handle and flags of the runtime that `go!` here would use.
-pub(crate) fn runtime() -> (Handle, Flags) {
+/// The handle and flags of the runtime that `go!` here would use, and its
+/// carriers if it is a goro runtime.
+pub(crate) fn runtime() -> (Handle, Flags, Option<Arc<Carriers>>) {
     let flags = STATE.with(|s| s.flags.get());
     if flags.is_goro() {
-        (Handle::current(), flags)
+        (Handle::current(), flags, carrier::home())
     } else {
         match Handle::try_current() {
-            Ok(handle) => (handle, Flags::NONE),
+            Ok(handle) => (handle, Flags::NONE, None),
             Err(_) => {
-                let (runtime, flags) = global();
-                (runtime.handle().clone(), *flags)
+                let (runtime, flags, carriers) = global();
+                (runtime.handle().clone(), *flags, Some(carriers.clone()))
             }
         }
     }
@@ -380,8 +390,8 @@ pub(crate) fn inside_runtime() -> bool {
 /// The process-wide runtime that goroutines started outside any runtime run
 /// on. It starts on first use, with the default [`Builder`] (so `GOMAXPROCS`
 /// applies), and lives as long as the process.
-fn global() -> &'static (Runtime, Flags) {
-    static GLOBAL: OnceLock<(Runtime, Flags)> = OnceLock::new();
+fn global() -> &'static (Runtime, Flags, Arc<Carriers>) {
+    static GLOBAL: OnceLock<(Runtime, Flags, Arc<Carriers>)> = OnceLock::new();
     GLOBAL.get_or_init(|| {
         Builder::new()
             .build(false)

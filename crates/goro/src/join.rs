@@ -6,6 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::sync::Arc;
+
+use crate::carrier::Join;
 use crate::id::GoroutineId;
 
 /// An owned permission to wait for a goroutine's result.
@@ -24,18 +27,36 @@ use crate::id::GoroutineId;
 /// });
 /// ```
 pub struct JoinHandle<T> {
-    inner: tokio::task::JoinHandle<T>,
-    id: GoroutineId,
+    inner: Inner<T>,
+}
+
+enum Inner<T> {
+    /// A goroutine of a goro runtime, hosted by a carrier.
+    Hosted(Arc<Join<T>>),
+    /// A goroutine that is a Tokio task of its own (on another Tokio
+    /// runtime, or a blocking call).
+    Task(tokio::task::JoinHandle<T>, GoroutineId),
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(inner: tokio::task::JoinHandle<T>, id: GoroutineId) -> JoinHandle<T> {
-        JoinHandle { inner, id }
+        JoinHandle {
+            inner: Inner::Task(inner, id),
+        }
+    }
+
+    pub(crate) fn hosted(join: Arc<Join<T>>) -> JoinHandle<T> {
+        JoinHandle {
+            inner: Inner::Hosted(join),
+        }
     }
 
     /// The goroutine's id.
     pub fn id(&self) -> GoroutineId {
-        self.id
+        match &self.inner {
+            Inner::Hosted(join) => join.id,
+            Inner::Task(_, id) => *id,
+        }
     }
 
     /// Cancels the goroutine: it is dropped at its next `.await` point (or
@@ -44,13 +65,19 @@ impl<T> JoinHandle<T> {
     /// finished keeps its result. A blocking call (`spawn_blocking`) that has
     /// started cannot be cancelled.
     pub fn abort(&self) {
-        self.inner.abort();
+        match &self.inner {
+            Inner::Hosted(join) => join.abort(),
+            Inner::Task(task, _) => task.abort(),
+        }
     }
 
     /// Whether the goroutine has finished (returned, panicked or been
     /// cancelled).
     pub fn is_finished(&self) -> bool {
-        self.inner.is_finished()
+        match &self.inner {
+            Inner::Hosted(join) => join.is_finished(),
+            Inner::Task(task, _) => task.is_finished(),
+        }
     }
 }
 
@@ -58,13 +85,18 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let id = self.id;
-        Pin::new(&mut self.inner).poll(cx).map(|result| {
-            result.map_err(|err| JoinError {
-                id,
-                panic: err.try_into_panic().ok(),
-            })
-        })
+        match &mut self.inner {
+            Inner::Hosted(join) => join.poll_join(cx),
+            Inner::Task(task, id) => {
+                let id = *id;
+                Pin::new(task).poll(cx).map(|result| {
+                    result.map_err(|err| JoinError {
+                        id,
+                        panic: err.try_into_panic().ok(),
+                    })
+                })
+            }
+        }
     }
 }
 
@@ -85,6 +117,17 @@ pub struct JoinError {
 }
 
 impl JoinError {
+    pub(crate) fn panicked(id: GoroutineId, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            id,
+            panic: Some(payload),
+        }
+    }
+
+    pub(crate) fn cancelled(id: GoroutineId) -> JoinError {
+        JoinError { id, panic: None }
+    }
+
     /// The goroutine that failed.
     pub fn id(&self) -> GoroutineId {
         self.id

@@ -85,29 +85,34 @@
 //! runtime, a process-wide goro runtime starts on first use, as Go's always
 //! exists.
 //!
+//! On a goro runtime a goroutine runs inside a Tokio task that goes on to
+//! host other goroutines after it ends (a carrier, as Go reuses a finished
+//! goroutine), so there `tokio::task::id()` names that task, not the
+//! goroutine: [`id`] names the goroutine.
+//!
 //! # Spawning by the million: the allocator
 //!
-//! Go reuses a finished goroutine; here each goroutine is a Tokio task, one
-//! allocation aligned to 128 bytes, freed when it ends. glibc's malloc
-//! serves such allocations under its arena lock, which the spawning worker
-//! and the worker that frees contend for. goro leaves the global allocator
-//! to the program (a binary has one, and a library that chose it would
-//! clash with the program's own), so a program that starts and ends
-//! goroutines by the hundred thousand should choose one, as a Tokio program
-//! would, for example mimalloc:
+//! On a goro runtime a finished goroutine's Tokio task hosts the next one,
+//! as Go reuses a finished goroutine, but each goroutine still makes two
+//! small allocations: on the worker that starts it, freed by the worker that
+//! runs it. goro leaves the global allocator to the program (a binary has
+//! one, and a library that chose it would clash with the program's own), so
+//! a program that starts and ends goroutines by the hundred thousand should
+//! choose one, as a Tokio program would, for example mimalloc:
 //!
 //! ```ignore
 //! #[global_allocator]
 //! static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 //! ```
 //!
-//! With it, 1M goroutines spawned by one took 0.91 of Go's time on the
-//! project's machine, against 1.7-1.9 with glibc's malloc (the README's
+//! With it, 1M goroutines spawned by one took 0.87 of Go's time on the
+//! project's machine, against 1.35 with glibc's malloc (the README's
 //! benchmarks).
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod builder;
+mod carrier;
 mod context;
 mod handoff;
 mod id;

@@ -38,8 +38,13 @@ pub fn gomaxprocs() -> usize {
 /// });
 /// ```
 pub fn num_goroutine() -> usize {
-    let (handle, flags) = context::runtime();
-    handle.metrics().num_alive_tasks() + usize::from(flags.has_main())
+    let (handle, flags, carriers) = context::runtime();
+    let tasks = handle.metrics().num_alive_tasks();
+    let goroutines = match carriers {
+        Some(carriers) => carriers.goroutines(tasks),
+        None => tasks,
+    };
+    goroutines + usize::from(flags.has_main())
 }
 
 /// Yields the worker thread, letting other goroutines run: Go's

@@ -180,11 +180,10 @@ where
     }
     let flags = context::flags();
     let id = GoroutineId::next();
-    let inner = match name {
-        None => context::spawn(flags, Task::new(future, Spot { spawned_at: at, id })),
-        Some(name) => context::spawn(flags, Task::new(future, named(name, at, id))),
-    };
-    JoinHandle::new(inner, id)
+    match name {
+        None => context::spawn(flags, Task::new(future, Spot { spawned_at: at, id }), id),
+        Some(name) => context::spawn(flags, Task::new(future, named(name, at, id)), id),
+    }
 }
 
 fn spawn_blocking_at<F, R>(

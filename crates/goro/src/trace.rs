@@ -284,12 +284,12 @@ where
     let mut traced = Traced::new(parent);
     traced.announcement.clone_from(&announcement);
     site.traced = Some(traced);
-    let inner = context::spawn(flags, Task::new(future, site));
+    let handle = context::spawn(flags, Task::new(future, site), id);
     if let Some(announcement) = announcement {
         announcement.say(id, parent, name.as_deref(), at);
     }
     recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
-    JoinHandle::new(inner, id)
+    handle
 }
 
 /// The `spawned` event of a traced goroutine, said once: by the spawner as
