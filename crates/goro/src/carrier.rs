@@ -39,6 +39,7 @@ use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
+use crate::chan::pair::Pair;
 use crate::id::GoroutineId;
 use crate::join::JoinError;
 use crate::loom::{AtomicU8, Ordering, UnsafeCell};
@@ -291,16 +292,17 @@ pub(crate) fn home() -> Option<Arc<Carriers>> {
 
 /// Starts `future` as goroutine `id` on the calling thread's goro runtime
 /// (the caller checked that it is one, inside its Tokio context).
-pub(crate) fn spawn<F>(future: F, id: GoroutineId) -> Arc<Join<F::Output>>
+pub(crate) fn spawn<F>(future: F, id: GoroutineId) -> Pair<Join<F::Output>>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let join = Arc::new(Join::new(id));
+    // Two handles, counted at once: the goroutine's end and its handle's.
+    let (join, end) = Pair::new(Join::new(id));
     let hosted: Goroutine = Box::pin(Hosting {
         future,
         end: Ending {
-            join: join.clone(),
+            join: end,
             result: None,
         },
     });
@@ -503,7 +505,7 @@ where
 /// Gives the handle the goroutine's result when dropped (after its
 /// future), or says "cancelled" if there is none.
 struct Ending<T> {
-    join: Arc<Join<T>>,
+    join: Pair<Join<T>>,
     result: Option<Result<T, JoinError>>,
 }
 
@@ -514,7 +516,7 @@ impl<T> Drop for Ending<T> {
             .result
             .take()
             .unwrap_or_else(|| Err(JoinError::cancelled(id)));
-        self.join.finish(result);
+        Join::finish(&self.join, result);
     }
 }
 
@@ -563,16 +565,16 @@ impl<T> Join<T> {
         self.state.load(Ordering::Acquire) & ABORTED != 0
     }
 
-    fn finish(self: &Arc<Self>, result: Result<T, JoinError>) {
-        if Arc::strong_count(self) == 1 {
+    fn finish(this: &Pair<Self>, result: Result<T, JoinError>) {
+        if Pair::is_last(this) {
             // Nobody holds the handle, nor can again: nobody to tell.
             return;
         }
         let waiter = {
-            let mut inner = self.lock();
+            let mut inner = this.lock();
             inner.result = Some(result);
             inner.carrier = None;
-            self.state.fetch_or(FINISHED, Ordering::Release);
+            this.state.fetch_or(FINISHED, Ordering::Release);
             inner.waiter.take()
         };
         if let Some(waiter) = waiter {

@@ -6,9 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use std::sync::Arc;
-
 use crate::carrier::Join;
+use crate::chan::pair::Pair;
 use crate::id::GoroutineId;
 
 /// An owned permission to wait for a goroutine's result.
@@ -32,7 +31,7 @@ pub struct JoinHandle<T> {
 
 enum Inner<T> {
     /// A goroutine of a goro runtime, hosted by a carrier.
-    Hosted(Arc<Join<T>>),
+    Hosted(Pair<Join<T>>),
     /// A goroutine that is a Tokio task of its own (on another Tokio
     /// runtime, or a blocking call).
     Task(tokio::task::JoinHandle<T>, GoroutineId),
@@ -45,7 +44,7 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    pub(crate) fn hosted(join: Arc<Join<T>>) -> JoinHandle<T> {
+    pub(crate) fn hosted(join: Pair<Join<T>>) -> JoinHandle<T> {
         JoinHandle {
             inner: Inner::Hosted(join),
         }

@@ -84,7 +84,7 @@ use state_methods;
 mod core;
 mod error;
 mod op;
-mod pair;
+pub(crate) mod pair;
 mod receiver;
 mod ring;
 pub(crate) mod select;
