@@ -416,14 +416,11 @@ impl Carrier {
                 _ => return false,
             }
             if home.idle.len() >= LOCAL_MAX {
-                let batch: Vec<Idle> = home.idle.drain(..BATCH).collect();
                 let mut spare = self.slot.carriers.spare();
                 if spare.len() >= SPARE_BATCHES {
-                    drop(spare);
-                    home.idle.extend(batch);
                     return false;
                 }
-                spare.push(batch);
+                spare.push(home.idle.drain(..BATCH).collect());
             }
             home.idle.push(Idle {
                 waker: waker.clone(),
