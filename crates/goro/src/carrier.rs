@@ -526,7 +526,7 @@ const PARKED: u8 = 4;
 pub(crate) struct Join<T> {
     pub(crate) id: GoroutineId,
     state: AtomicU8,
-    inner: Mutex<JoinState<T>>,
+    inner: crate::loom::Mutex<JoinState<T>>,
 }
 
 struct JoinState<T> {
@@ -542,7 +542,7 @@ impl<T> Join<T> {
         Join {
             id,
             state: AtomicU8::new(0),
-            inner: Mutex::new(JoinState {
+            inner: crate::loom::Mutex::new(JoinState {
                 result: None,
                 waiter: None,
                 carrier: None,
@@ -550,7 +550,7 @@ impl<T> Join<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, JoinState<T>> {
+    fn lock(&self) -> crate::loom::MutexGuard<'_, JoinState<T>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -665,6 +665,34 @@ mod loom_tests {
                 given_back.into_iter().chain(killed).collect::<Vec<_>>(),
                 [7]
             );
+        });
+    }
+
+    /// An abort racing the goroutine's first wait is never missed: the
+    /// carrier is woken (by the abort, or by itself) to see it.
+    #[test]
+    fn an_abort_racing_the_first_wait_wakes_the_carrier() {
+        use std::sync::atomic::AtomicUsize as Count;
+        use std::task::Wake;
+
+        struct Counting(Count);
+        impl Wake for Counting {
+            fn wake(self: Arc<Self>) {
+                self.wake_by_ref();
+            }
+            fn wake_by_ref(self: &Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        loom::model(|| {
+            let (handle, end) = Pair::new(Join::<()>::new(GoroutineId::MAIN));
+            let wakes = Arc::new(Counting(Count::new(0)));
+            let waker = Waker::from(wakes.clone());
+            let aborter = loom::thread::spawn(move || handle.abort());
+            end.parked(&waker);
+            aborter.join().unwrap();
+            assert!(wakes.0.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+            assert!(end.aborted());
         });
     }
 
