@@ -48,8 +48,8 @@
 //! printed to stderr when the program has no `tracing` subscriber. Set the
 //! threshold with `GORO_WATCHDOG=250ms` (units `us`, `ms`, `s`; `off` turns
 //! it off) or [`Builder::watchdog`](crate::Builder::watchdog). The watchdog
-//! costs each poll a few plain stores and a read of Tokio's task id (about
-//! 30 instructions), and no thread runs for it until a runtime starts.
+//! costs each poll a few plain stores and reads of the thread's state, and
+//! no thread runs for it until a runtime starts.
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::future::Future;
