@@ -132,6 +132,75 @@ impl Stripe {
     }
 }
 
+/// Goroutine boxes up to this size are kept by their carrier for the next
+/// goroutine; bigger ones are freed.
+const KEEP_MAX: usize = 256;
+
+/// The memory of a goroutine's box whose value was dropped: Go reuses a
+/// finished goroutine, and glibc's malloc pays for a box made on one worker
+/// and freed on another. Reused for the next goroutine of the same layout
+/// (the same future type, the common case of a loop of `go!`); freed
+/// otherwise.
+struct Block {
+    ptr: std::ptr::NonNull<u8>,
+    layout: std::alloc::Layout,
+}
+
+// SAFETY: a `Block` is plain memory that nothing else points to.
+unsafe impl Send for Block {}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` was allocated by the global allocator with `layout`
+        // (for a `Box`), and its value was dropped.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+    }
+}
+
+impl Block {
+    /// Drops `goroutine`'s value in place and keeps its memory, if small.
+    fn keep(goroutine: Goroutine) -> Option<Block> {
+        let layout = std::alloc::Layout::for_value::<dyn Hosted>(&*goroutine);
+        if layout.size() > KEEP_MAX {
+            drop(goroutine);
+            return None;
+        }
+        // SAFETY: the value is dropped in place and never moved; only its
+        // memory is used again, which `Pin` allows once the value is dropped.
+        let raw = Box::into_raw(unsafe { Pin::into_inner_unchecked(goroutine) });
+        // A panic here leaks the memory (it is not kept).
+        // SAFETY: `raw` is a valid, owned value, dropped once.
+        unsafe { std::ptr::drop_in_place(raw) };
+        let ptr = std::ptr::NonNull::new(raw.cast::<u8>()).expect("a box is never null");
+        Some(Block { ptr, layout })
+    }
+
+    /// Boxes `hosting` in this memory if the layouts match, else in a new
+    /// box (this memory is freed).
+    fn reuse<F>(block: Option<Block>, hosting: Hosting<F>) -> Goroutine
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let layout = std::alloc::Layout::new::<Hosting<F>>();
+        match block {
+            Some(block) if block.layout == layout => {
+                let ptr = block.ptr.cast::<Hosting<F>>().as_ptr();
+                std::mem::forget(block);
+                // SAFETY: the memory was allocated by the global allocator
+                // with this layout, for a box, and holds no value; writing
+                // the value and taking the box back is what `Box::new`
+                // does.
+                unsafe {
+                    ptr.write(hosting);
+                    Pin::new_unchecked(Box::from_raw(ptr))
+                }
+            }
+            _ => Box::pin(hosting),
+        }
+    }
+}
+
 /// An idle carrier: its waker, and the slot to put a goroutine in.
 struct Idle {
     waker: Waker,
@@ -153,6 +222,10 @@ const DEAD: u8 = 2;
 struct Slot<G = Goroutine> {
     state: AtomicU8,
     goroutine: UnsafeCell<Option<G>>,
+    /// The memory of the carrier's last goroutine, kept for the next one
+    /// (`Block`). Accessed like `goroutine` while `EMPTY`: by the carrier
+    /// before it goes on an idle list, by the spawner that took it off.
+    block: UnsafeCell<Option<Block>>,
     /// The carrier's runtime (here rather than in `Carrier`, whose future
     /// then fits Tokio's smallest task cell).
     carriers: Arc<Carriers>,
@@ -167,6 +240,7 @@ impl<G> Slot<G> {
         Slot {
             state: AtomicU8::new(EMPTY),
             goroutine: UnsafeCell::new(None),
+            block: UnsafeCell::new(None),
             carriers,
         }
     }
@@ -201,6 +275,22 @@ impl<G> Slot<G> {
         let goroutine = self.goroutine.with_mut(|cell| unsafe { (*cell).take() });
         self.state.store(EMPTY, Ordering::Relaxed);
         goroutine
+    }
+
+    /// Takes the kept memory. Call only holding the carrier's `Idle`.
+    fn take_block(&self) -> Option<Block> {
+        // SAFETY: holding the `Idle`, the spawner has the slot to itself
+        // (the carrier stored the block before it listed itself).
+        self.block.with_mut(|block| unsafe { (*block).take() })
+    }
+
+    /// Keeps `block` for the next goroutine. Called by the carrier before
+    /// it puts itself on an idle list.
+    fn keep_block(&self, block: Block) {
+        // SAFETY: the carrier is on no list, so no spawner can reach the
+        // slot, and the last spawner that did is done with it (it gave a
+        // goroutine, which the carrier took after seeing `FULL`).
+        self.block.with_mut(|kept| unsafe { *kept = Some(block) });
     }
 
     /// Marks the carrier dead; returns a goroutine handed over meanwhile.
@@ -299,14 +389,14 @@ where
 {
     // Two handles, counted at once: the goroutine's end and its handle's.
     let (join, end) = Pair::new(Join::new(id));
-    let hosted: Goroutine = Box::pin(Hosting {
+    let mut hosting = Some(Hosting {
         future,
         end: Ending {
             join: end,
             result: None,
         },
     });
-    let mut hosted = Some(hosted);
+    let mut boxed: Option<Goroutine> = None;
     // A thread being torn down has no home: a carrier of its own, counted
     // nowhere, still runs the goroutine.
     let handed = HOME.try_with(|home| {
@@ -333,14 +423,21 @@ where
                     None => return Err(carriers.clone()),
                 }
             };
-            let goroutine = hosted.take().expect("not handed over yet");
+            let goroutine = match boxed.take() {
+                Some(goroutine) => goroutine,
+                None => Block::reuse(
+                    next.slot.take_block(),
+                    hosting.take().expect("not boxed yet"),
+                ),
+            };
             match next.slot.give(goroutine) {
                 Ok(()) => return Ok(next.waker),
                 // Its runtime is shutting down: try the next.
-                Err(back) => hosted = Some(back),
+                Err(back) => boxed = Some(back),
             }
         }
     });
+    let hosted = boxed.or_else(|| hosting.map(|hosting| Box::pin(hosting) as Goroutine));
     match handed {
         Ok(Ok(waker)) => waker.wake(),
         Ok(Err(carriers)) => start(hosted, carriers),
@@ -396,8 +493,8 @@ impl Future for Carrier {
         count(&this.slot.carriers, -1);
         // Dropping its future may panic too; then this carrier ends (Tokio
         // catches it) and the goroutine's handle says it was cancelled.
-        drop(hosted);
-        if this.park(cx.waker()) {
+        let block = Block::keep(hosted);
+        if this.park(cx.waker(), block) {
             Poll::Pending
         } else {
             Poll::Ready(())
@@ -408,7 +505,7 @@ impl Future for Carrier {
 impl Carrier {
     /// Puts this carrier on the thread's idle list; `false` if the lists
     /// are full (the carrier then ends).
-    fn park(&self, waker: &Waker) -> bool {
+    fn park(&self, waker: &Waker, block: Option<Block>) -> bool {
         HOME.with(|home| {
             let mut home = home.borrow_mut();
             match &home.carriers {
@@ -421,6 +518,9 @@ impl Carrier {
                     return false;
                 }
                 spare.push(home.idle.drain(..BATCH).collect());
+            }
+            if let Some(block) = block {
+                self.slot.keep_block(block);
             }
             home.idle.push(Idle {
                 waker: waker.clone(),

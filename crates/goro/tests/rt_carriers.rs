@@ -220,3 +220,42 @@ async fn goroutines_ending_every_way_at_once_all_resolve() {
     }
     assert_eq!(goro::num_goroutine(), 1);
 }
+
+/// A carrier keeps its last goroutine's memory for the next one of the same
+/// layout: goroutines of two sizes, alternating on one worker (each reuses
+/// or refuses the memory its carrier kept), each dropped exactly once.
+#[goro::test(worker_threads = 1)]
+async fn goroutines_of_different_sizes_reusing_carriers_are_each_dropped_once() {
+    /// Counts its drops.
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    const N: usize = 1_000;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let counted = drops.clone();
+    goro::go!(async move {
+        for i in 0..N {
+            let guard = Counted(counted.clone());
+            let handle = if i % 2 == 0 {
+                goro::spawn(async move {
+                    let _guard = guard;
+                    i
+                })
+            } else {
+                let padding = [i as u8; 200];
+                goro::spawn(async move {
+                    let _guard = guard;
+                    usize::from(padding[199]) + i - usize::from(i as u8)
+                })
+            };
+            let output = tokio::time::timeout(HANG, handle).await;
+            assert_eq!(output.expect("the goroutine ends").unwrap(), i);
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), N);
+}
