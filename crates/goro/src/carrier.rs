@@ -391,6 +391,7 @@ where
     let (join, end) = Pair::new(Join::new(id));
     let mut hosting = Some(Hosting {
         future,
+        waited: false,
         end: Ending {
             join: end,
             result: None,
@@ -566,6 +567,10 @@ pin_project! {
     struct Hosting<F: Future> {
         #[pin]
         future: F,
+        // Whether the goroutine waited already (its `Join` has the
+        // carrier's waker): the carrier's own note, so that later waits
+        // need not look at the `Join`.
+        waited: bool,
         end: Ending<F::Output>,
     }
 }
@@ -587,7 +592,10 @@ where
                 Poll::Ready(())
             }
             Poll::Pending => {
-                join.parked(cx.waker());
+                if !*this.waited {
+                    *this.waited = true;
+                    join.parked(cx.waker());
+                }
                 Poll::Pending
             }
         }
@@ -681,10 +689,8 @@ impl<T> Join<T> {
 
     /// The goroutine waits: the first time, keep the carrier's waker for
     /// `abort`.
+    #[cold]
     fn parked(&self, waker: &Waker) {
-        if self.state.load(Ordering::Relaxed) & PARKED != 0 {
-            return;
-        }
         self.lock().carrier = Some(waker.clone());
         // After the store: an `abort` that missed the waker is seen here.
         if self.state.fetch_or(PARKED, Ordering::AcqRel) & ABORTED != 0 {
