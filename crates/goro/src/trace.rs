@@ -87,8 +87,6 @@ pub(crate) struct Traced {
     /// The task's waker last seen, and the recording waker wrapping it.
     waker: RefCell<Option<(Waker, Waker)>>,
     ended: Cell<bool>,
-    /// The `spawned` event, if a subscriber hears it.
-    announcement: Option<Arc<Announcement>>,
 }
 
 impl Traced {
@@ -99,7 +97,6 @@ impl Traced {
             span: OnceCell::new(),
             waker: RefCell::new(None),
             ended: Cell::new(false),
-            announcement: None,
         }
     }
 
@@ -154,9 +151,6 @@ impl Traced {
             spawned_at = %format_args!("{}:{}", at.file(), at.line()),
             parent = self.parent.map(GoroutineId::as_u64),
         );
-        if let Some(announcement) = &self.announcement {
-            announcement.say(id, self.parent, site.name(), at);
-        }
         // The spawner records who this goroutine is once the spawn has
         // returned; the goroutine may run first, and even end the process
         // (a panic exit writes the recording), so it says it too.
@@ -213,9 +207,6 @@ impl Traced {
     /// its first poll; Tokio drops a task's future with its id set.
     pub(crate) fn dropped(&self, site: &impl Site) {
         let id = self.id.get().unwrap_or_else(|| site.id());
-        if let Some(announcement) = &self.announcement {
-            announcement.say(id, self.parent, site.name(), site.spawned_at());
-        }
         self.ended(id, Outcome::Cancelled);
     }
 }
@@ -277,56 +268,21 @@ where
     let flags = context::flags();
     let ts = recorder::now();
     let parent = context::current();
-    let announcement = tracing::enabled!(target: "goro::sched", tracing::Level::TRACE)
-        .then(|| Arc::new(Announcement::new()));
     let id = GoroutineId::next();
-    let mut site = Named::new(at, name.clone(), id);
-    let mut traced = Traced::new(parent);
-    traced.announcement.clone_from(&announcement);
-    site.traced = Some(traced);
-    let handle = context::spawn(flags, Task::new(future, site), id);
-    if let Some(announcement) = announcement {
-        announcement.say(id, parent, name.as_deref(), at);
+    // The id is known before the goroutine exists, so a subscriber hears
+    // `spawned` before any event of the goroutine's own.
+    if tracing::enabled!(target: "goro::sched", tracing::Level::TRACE) {
+        say_spawned(&tracing::Span::current(), id, parent, name.as_deref(), at);
     }
+    let mut site = Named::new(at, name.clone(), id);
+    site.traced = Some(Traced::new(parent));
+    let handle = context::spawn(flags, Task::new(future, site), id);
     recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
     handle
 }
 
-/// The `spawned` event of a traced goroutine, said once: by the spawner as
-/// soon as it knows the goroutine's id, or by the goroutine if it is polled
-/// first (on another worker, before `spawn` returned), so that a subscriber
-/// always hears it before the goroutine's own events. Made only when a
-/// subscriber listens to `goro::sched` at `TRACE`.
-#[derive(Debug)]
-pub(crate) struct Announcement {
-    /// The spawner's span, the event's parent whoever says it; `None` once
-    /// said (so that the goroutine does not keep its spawner's span open).
-    unsaid: Mutex<Option<tracing::Span>>,
-}
-
-impl Announcement {
-    fn new() -> Announcement {
-        Announcement {
-            unsaid: Mutex::new(Some(tracing::Span::current())),
-        }
-    }
-
-    /// Says it, unless it was said. The goroutine's first poll waits here
-    /// while the spawner says it.
-    fn say(
-        &self,
-        id: GoroutineId,
-        parent: Option<GoroutineId>,
-        name: Option<&str>,
-        at: &'static std::panic::Location<'static>,
-    ) {
-        let mut unsaid = self.unsaid.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(span) = unsaid.take() {
-            say_spawned(&span, id, parent, name, at);
-        }
-    }
-}
-
+/// The `spawned` event of a traced goroutine, heard only when a subscriber
+/// listens to `goro::sched` at `TRACE`.
 fn say_spawned(
     span: &tracing::Span,
     id: GoroutineId,
