@@ -132,16 +132,16 @@ impl Stripe {
     }
 }
 
-/// Goroutine boxes up to this size are kept by their carrier for the next
-/// goroutine; bigger ones are freed.
+/// Goroutine boxes (and `Join`s) up to this size are kept by their carrier
+/// for the next goroutine; bigger ones are freed.
 const KEEP_MAX: usize = 256;
 
-/// The memory of a goroutine's box whose value was dropped: Go reuses a
-/// finished goroutine, and glibc's malloc pays for a box made on one worker
-/// and freed on another. Reused for the next goroutine of the same layout
-/// (the same future type, the common case of a loop of `go!`); freed
-/// otherwise.
-struct Block {
+/// The memory of a box whose value was dropped: a goroutine's, or its
+/// `Join`'s. Go reuses a finished goroutine, and glibc's malloc pays for a
+/// box made on one worker and freed on another. Reused for the next value
+/// of the same layout (the same future type, the common case of a loop of
+/// `go!`); freed otherwise.
+pub(crate) struct Block {
     ptr: std::ptr::NonNull<u8>,
     layout: std::alloc::Layout,
 }
@@ -158,46 +158,98 @@ impl Drop for Block {
 }
 
 impl Block {
-    /// Drops `goroutine`'s value in place and keeps its memory, if small.
-    fn keep(goroutine: Goroutine) -> Option<Block> {
-        let layout = std::alloc::Layout::for_value::<dyn Hosted>(&*goroutine);
-        if layout.size() > KEEP_MAX {
-            drop(goroutine);
+    /// Drops the boxed value in place and keeps its memory, if small.
+    pub(crate) fn keep<T: ?Sized>(boxed: Box<T>) -> Option<Block> {
+        let layout = std::alloc::Layout::for_value::<T>(&*boxed);
+        if layout.size() > KEEP_MAX || layout.size() == 0 {
+            drop(boxed);
             return None;
         }
-        // SAFETY: the value is dropped in place and never moved; only its
-        // memory is used again, which `Pin` allows once the value is dropped.
-        let raw = Box::into_raw(unsafe { Pin::into_inner_unchecked(goroutine) });
+        let raw = Box::into_raw(boxed);
         // A panic here leaks the memory (it is not kept).
-        // SAFETY: `raw` is a valid, owned value, dropped once.
+        // SAFETY: `raw` is a valid, owned value, dropped once and never
+        // used again; only its memory is.
         unsafe { std::ptr::drop_in_place(raw) };
         let ptr = std::ptr::NonNull::new(raw.cast::<u8>()).expect("a box is never null");
         Some(Block { ptr, layout })
     }
+}
 
-    /// Boxes `hosting` in this memory if the layouts match, else in a new
-    /// box (this memory is freed).
-    fn reuse<F>(block: Option<Block>, hosting: Hosting<F>) -> Goroutine
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let layout = std::alloc::Layout::new::<Hosting<F>>();
-        match block {
-            Some(block) if block.layout == layout => {
-                let ptr = block.ptr.cast::<Hosting<F>>().as_ptr();
-                std::mem::forget(block);
+/// What a carrier keeps of its last goroutine for the next one: the memory
+/// of its box, and of its `Join` when its handle was dropped before it
+/// ended (as `go!` used as a statement does). Packed (a kept size fits in
+/// 16 bits, an alignment in its logarithm), so that a carrier's slot is no
+/// bigger for it: a million parked goroutines have a million slots.
+#[derive(Default)]
+struct Kept {
+    ptrs: [Option<std::ptr::NonNull<u8>>; 2],
+    sizes: [u16; 2],
+    align_logs: [u8; 2],
+}
+
+/// Which memory of a `Kept`: the goroutine's box, or its `Join`.
+const BOX: usize = 0;
+const JOIN: usize = 1;
+
+// SAFETY: it holds memory that nothing else points to, as a `Block`.
+unsafe impl Send for Kept {}
+
+impl Kept {
+    /// Keeps `block` as memory `i`, freeing what was there.
+    fn put(&mut self, i: usize, block: Option<Block>) {
+        self.free(i);
+        if let Some(block) = block {
+            // `Block::keep` keeps nothing bigger than `KEEP_MAX`.
+            debug_assert!(block.layout.size() <= KEEP_MAX);
+            self.ptrs[i] = Some(block.ptr);
+            self.sizes[i] = block.layout.size() as u16;
+            self.align_logs[i] = block.layout.align().trailing_zeros() as u8;
+            std::mem::forget(block);
+        }
+    }
+
+    /// Boxes `value` in memory `i` if it has `T`'s layout, else in a new
+    /// box (memory `i` is freed).
+    #[inline]
+    fn boxed<T>(&mut self, i: usize, value: T) -> Box<T> {
+        if usize::from(self.sizes[i]) == std::mem::size_of::<T>()
+            && u32::from(self.align_logs[i]) == std::mem::align_of::<T>().trailing_zeros()
+        {
+            if let Some(ptr) = self.ptrs[i].take() {
+                let ptr = ptr.cast::<T>().as_ptr();
                 // SAFETY: the memory was allocated by the global allocator
-                // with this layout, for a box, and holds no value; writing
+                // with `T`'s layout, for a box, and holds no value; writing
                 // the value and taking the box back is what `Box::new`
                 // does.
                 unsafe {
-                    ptr.write(hosting);
-                    Pin::new_unchecked(Box::from_raw(ptr))
+                    ptr.write(value);
+                    return Box::from_raw(ptr);
                 }
             }
-            _ => Box::pin(hosting),
         }
+        self.free(i);
+        Box::new(value)
+    }
+
+    fn free(&mut self, i: usize) {
+        if let Some(ptr) = self.ptrs[i].take() {
+            // SAFETY: `put` stored a `Block`'s pointer and layout, whose
+            // size and alignment fit these fields.
+            let layout = unsafe {
+                std::alloc::Layout::from_size_align_unchecked(
+                    usize::from(self.sizes[i]),
+                    1 << self.align_logs[i],
+                )
+            };
+            drop(Block { ptr, layout });
+        }
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        self.free(BOX);
+        self.free(JOIN);
     }
 }
 
@@ -225,7 +277,7 @@ struct Slot<G = Goroutine> {
     /// The memory of the carrier's last goroutine, kept for the next one
     /// (`Block`). Accessed like `goroutine` while `EMPTY`: by the carrier
     /// before it goes on an idle list, by the spawner that took it off.
-    block: UnsafeCell<Option<Block>>,
+    kept: UnsafeCell<Kept>,
     /// The carrier's runtime (here rather than in `Carrier`, whose future
     /// then fits Tokio's smallest task cell).
     carriers: Arc<Carriers>,
@@ -240,7 +292,7 @@ impl<G> Slot<G> {
         Slot {
             state: AtomicU8::new(EMPTY),
             goroutine: UnsafeCell::new(None),
-            block: UnsafeCell::new(None),
+            kept: UnsafeCell::new(Kept::default()),
             carriers,
         }
     }
@@ -278,19 +330,24 @@ impl<G> Slot<G> {
     }
 
     /// Takes the kept memory. Call only holding the carrier's `Idle`.
-    fn take_block(&self) -> Option<Block> {
+    fn take_kept(&self) -> Kept {
         // SAFETY: holding the `Idle`, the spawner has the slot to itself
-        // (the carrier stored the block before it listed itself).
-        self.block.with_mut(|block| unsafe { (*block).take() })
+        // (the carrier stored the memory before it listed itself).
+        self.kept
+            .with_mut(|kept| unsafe { std::mem::take(&mut *kept) })
     }
 
-    /// Keeps `block` for the next goroutine. Called by the carrier before
+    /// Keeps memory for the next goroutine. Called by the carrier before
     /// it puts itself on an idle list.
-    fn keep_block(&self, block: Block) {
-        // SAFETY: the carrier is on no list, so no spawner can reach the
-        // slot, and the last spawner that did is done with it (it gave a
-        // goroutine, which the carrier took after seeing `FULL`).
-        self.block.with_mut(|kept| unsafe { *kept = Some(block) });
+    fn keep(&self, goroutine: Option<Block>, join: Option<Block>) {
+        self.kept.with_mut(|kept| {
+            // SAFETY: the carrier is on no list, so no spawner can reach
+            // the slot, and the last spawner that did is done with it (it
+            // gave a goroutine, which the carrier took after seeing `FULL`).
+            let kept = unsafe { &mut *kept };
+            kept.put(BOX, goroutine);
+            kept.put(JOIN, join);
+        });
     }
 
     /// Marks the carrier dead; returns a goroutine handed over meanwhile.
@@ -387,16 +444,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    // Two handles, counted at once: the goroutine's end and its handle's.
-    let (join, end) = Pair::new(Join::new(id));
-    let mut hosting = Some(Hosting {
-        future,
-        waited: false,
-        end: Ending {
-            join: end,
-            result: None,
-        },
-    });
+    let mut future = Some(future);
+    // Made in the memory the first idle carrier kept, if any: its handle's
+    // share of its `Join`, and its box (given back by a dead carrier).
+    let mut join = None;
     let mut boxed: Option<Goroutine> = None;
     // A thread being torn down has no home: a carrier of its own, counted
     // nowhere, still runs the goroutine.
@@ -426,10 +477,12 @@ where
             };
             let goroutine = match boxed.take() {
                 Some(goroutine) => goroutine,
-                None => Block::reuse(
-                    next.slot.take_block(),
-                    hosting.take().expect("not boxed yet"),
-                ),
+                None => {
+                    let future = future.take().expect("made once");
+                    let (handle, goroutine) = make(future, id, next.slot.take_kept());
+                    join = Some(handle);
+                    goroutine
+                }
             };
             match next.slot.give(goroutine) {
                 Ok(()) => return Ok(next.waker),
@@ -438,27 +491,54 @@ where
             }
         }
     });
-    let hosted = boxed.or_else(|| hosting.map(|hosting| Box::pin(hosting) as Goroutine));
-    match handed {
-        Ok(Ok(waker)) => waker.wake(),
-        Ok(Err(carriers)) => start(hosted, carriers),
+    let carriers = match handed {
+        Ok(Ok(waker)) => {
+            waker.wake();
+            return join.expect("made for the carrier");
+        }
+        Ok(Err(carriers)) => carriers,
         Err(_) => {
             let carriers = Carriers::new();
             count_elsewhere(&carriers, 1);
-            start(hosted, carriers)
+            carriers
         }
-    }
+    };
+    let (join, goroutine) = match (join, boxed) {
+        (Some(join), Some(goroutine)) => (join, goroutine),
+        _ => make(future.expect("made once"), id, Kept::default()),
+    };
+    start(goroutine, carriers);
     join
+}
+
+/// Makes goroutine `id`, in `kept` memory where it fits: its handle's share
+/// of its `Join`, and its box.
+fn make<F>(future: F, id: GoroutineId, mut kept: Kept) -> (Pair<Join<F::Output>>, Goroutine)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // Two handles, counted at once: the goroutine's end and its handle's.
+    let (join, end) = Pair::new_with(Join::new(id), |inner| kept.boxed(JOIN, inner));
+    let hosting = Hosting {
+        future: Some(future),
+        waited: false,
+        end: Ending {
+            join: Some(end),
+            result: None,
+        },
+    };
+    (join, Box::into_pin(kept.boxed(BOX, hosting)))
 }
 
 /// Starts a new carrier hosting `hosted`.
 #[cold]
 #[inline(never)]
-fn start(hosted: Option<Goroutine>, carriers: Arc<Carriers>) {
+fn start(hosted: Goroutine, carriers: Arc<Carriers>) {
     carriers.carriers.fetch_add(1, Ordering::Relaxed);
     tokio::spawn(Carrier {
         slot: Arc::new(Slot::new(carriers)),
-        current: hosted,
+        current: Some(hosted),
     });
 }
 
@@ -493,9 +573,13 @@ impl Future for Carrier {
         // Counted as ended before its handle hears of it.
         count(&this.slot.carriers, -1);
         // Dropping its future may panic too; then this carrier ends (Tokio
-        // catches it) and the goroutine's handle says it was cancelled.
-        let block = Block::keep(hosted);
-        if this.park(cx.waker(), block) {
+        // catches it) and the goroutine's handle hears of the end as the
+        // box is dropped.
+        let join = hosted.as_mut().end();
+        // SAFETY: the box's value is dropped in place, never moved; only
+        // its memory is used again, which `Pin` allows.
+        let goroutine = Block::keep(unsafe { Pin::into_inner_unchecked(hosted) });
+        if this.park(cx.waker(), goroutine, join) {
             Poll::Pending
         } else {
             Poll::Ready(())
@@ -506,7 +590,7 @@ impl Future for Carrier {
 impl Carrier {
     /// Puts this carrier on the thread's idle list; `false` if the lists
     /// are full (the carrier then ends).
-    fn park(&self, waker: &Waker, block: Option<Block>) -> bool {
+    fn park(&self, waker: &Waker, goroutine: Option<Block>, join: Option<Block>) -> bool {
         HOME.with(|home| {
             let mut home = home.borrow_mut();
             match &home.carriers {
@@ -520,9 +604,7 @@ impl Carrier {
                 }
                 spare.push(home.idle.drain(..BATCH).collect());
             }
-            if let Some(block) = block {
-                self.slot.keep_block(block);
-            }
+            self.slot.keep(goroutine, join);
             home.idle.push(Idle {
                 waker: waker.clone(),
                 slot: self.slot.clone(),
@@ -552,21 +634,24 @@ impl Drop for Carrier {
 /// A goroutine as a carrier sees it.
 trait Hosted: Send {
     /// Polls the goroutine; `Ready` once it is over: it completed (its
-    /// output is kept for its handle) or was aborted. Its handle hears of
-    /// it when the carrier drops it, after its future: dropping the future
-    /// may be what others wait for (a `WaitGroup` member, a channel's last
-    /// sender), as with Tokio's tasks.
+    /// output is kept for its handle) or was aborted.
     fn run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
     /// Its poll panicked with `payload`.
     fn panicked(self: Pin<&mut Self>, payload: Box<dyn Any + Send>);
+    /// Once it is over: drops its future, then tells its handle. The future
+    /// goes first: dropping it may be what others wait for (a `WaitGroup`
+    /// member, a channel's last sender), as with Tokio's tasks. Returns the
+    /// memory of its `Join` if its handle was dropped already.
+    fn end(self: Pin<&mut Self>) -> Option<Block>;
 }
 
 pin_project! {
     /// A goroutine's future and its end. Fields drop in order: the future,
     /// then `end`, which gives the handle the result (or says "cancelled").
     struct Hosting<F: Future> {
+        // `None` once ended (`Hosted::end`).
         #[pin]
-        future: F,
+        future: Option<F>,
         // Whether the goroutine waited already (its `Join` has the
         // carrier's waker): the carrier's own note, so that later waits
         // need not look at the `Join`.
@@ -582,11 +667,13 @@ where
 {
     fn run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.project();
-        let join = &this.end.join;
+        let (Some(future), Some(join)) = (this.future.as_pin_mut(), &this.end.join) else {
+            return Poll::Ready(());
+        };
         if join.aborted() {
             return Poll::Ready(());
         }
-        match this.future.poll(cx) {
+        match future.poll(cx) {
             Poll::Ready(output) => {
                 this.end.result = Some(Ok(output));
                 Poll::Ready(())
@@ -603,25 +690,42 @@ where
 
     fn panicked(self: Pin<&mut Self>, payload: Box<dyn Any + Send>) {
         let end = self.project().end;
-        end.result = Some(Err(JoinError::panicked(end.join.id, payload)));
+        if let Some(join) = &end.join {
+            end.result = Some(Err(JoinError::panicked(join.id, payload)));
+        }
+    }
+
+    fn end(self: Pin<&mut Self>) -> Option<Block> {
+        let mut this = self.project();
+        this.future.set(None);
+        this.end.finish()
     }
 }
 
-/// Gives the handle the goroutine's result when dropped (after its
-/// future), or says "cancelled" if there is none.
+/// Gives the handle the goroutine's result when finished or dropped
+/// (after its future), or says "cancelled" if there is none.
 struct Ending<T> {
-    join: Pair<Join<T>>,
+    /// `None` once finished.
+    join: Option<Pair<Join<T>>>,
     result: Option<Result<T, JoinError>>,
+}
+
+impl<T> Ending<T> {
+    /// Tells the handle, once; returns the `Join`'s memory if the handle
+    /// was dropped.
+    fn finish(&mut self) -> Option<Block> {
+        let join = self.join.take()?;
+        let result = self
+            .result
+            .take()
+            .unwrap_or_else(|| Err(JoinError::cancelled(join.id)));
+        Join::finish(join, result)
+    }
 }
 
 impl<T> Drop for Ending<T> {
     fn drop(&mut self) {
-        let id = self.join.id;
-        let result = self
-            .result
-            .take()
-            .unwrap_or_else(|| Err(JoinError::cancelled(id)));
-        Join::finish(&self.join, result);
+        drop(self.finish());
     }
 }
 
@@ -670,11 +774,13 @@ impl<T> Join<T> {
         self.state.load(Ordering::Acquire) & ABORTED != 0
     }
 
-    fn finish(this: &Pair<Self>, result: Result<T, JoinError>) {
-        if Pair::is_last(this) {
-            // Nobody holds the handle, nor can again: nobody to tell.
-            return;
-        }
+    /// Gives the handle `result`, or, if the handle was dropped (nobody
+    /// to tell, nor can there be again), returns this `Join`'s memory.
+    fn finish(this: Pair<Self>, result: Result<T, JoinError>) -> Option<Block> {
+        let this = match Pair::recycle(this) {
+            Ok(memory) => return memory,
+            Err(this) => this,
+        };
         let waiter = {
             let mut inner = this.lock();
             inner.result = Some(result);
@@ -682,9 +788,11 @@ impl<T> Join<T> {
             this.state.fetch_or(FINISHED, Ordering::Release);
             inner.waiter.take()
         };
+        drop(this);
         if let Some(waiter) = waiter {
             waiter.wake();
         }
+        None
     }
 
     /// The goroutine waits: the first time, keep the carrier's waker for

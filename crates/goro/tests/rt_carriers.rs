@@ -259,3 +259,72 @@ async fn goroutines_of_different_sizes_reusing_carriers_are_each_dropped_once() 
     .unwrap();
     assert_eq!(drops.load(Ordering::SeqCst), N);
 }
+
+/// A goroutine whose handle was dropped leaves its `Join`'s memory to its
+/// carrier for the next goroutine. Goroutines of three kinds alternate on
+/// one worker: handle dropped with a small output, handle dropped with a
+/// bigger one (another `Join` layout), handle kept. Each output is dropped
+/// exactly once, and each kept handle gets its own goroutine's output,
+/// never one written into memory its handle still uses.
+#[goro::test(worker_threads = 1)]
+async fn outputs_nobody_waits_for_are_dropped_once_and_kept_handles_get_their_own() {
+    /// An output that reports its drop, and fails on a second one.
+    struct Output {
+        id: usize,
+        dropped: Arc<Vec<AtomicBool>>,
+        drops: mpsc::Sender<usize>,
+    }
+    impl Drop for Output {
+        fn drop(&mut self) {
+            assert!(
+                !self.dropped[self.id].swap(true, Ordering::SeqCst),
+                "output {} dropped twice",
+                self.id
+            );
+            let _ = self.drops.send(self.id);
+        }
+    }
+    const N: usize = 3_000;
+    let dropped = Arc::new((0..N).map(|_| AtomicBool::new(false)).collect::<Vec<_>>());
+    let (drops, dropped_ids) = mpsc::channel();
+    let mut kept = Vec::new();
+    for i in 0..N {
+        let output = Output {
+            id: i,
+            dropped: dropped.clone(),
+            drops: drops.clone(),
+        };
+        match i % 3 {
+            0 => drop(goro::go!(async move { output })),
+            1 => {
+                let padding = [i as u8; 64];
+                drop(goro::go!(async move { (padding, output) }));
+            }
+            _ => kept.push((i, goro::go!(async move { output }))),
+        }
+        // Let the goroutines run and end now and then, while the kept
+        // handles wait.
+        if i % 7 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    drop(drops);
+    for (i, handle) in kept {
+        let output = tokio::time::timeout(HANG, handle).await;
+        let output = output.expect("the goroutine ends").unwrap();
+        assert_eq!(output.id, i);
+    }
+    // Every output is dropped (the kept ones above), each once (`Output`
+    // fails on a second drop).
+    let every = goro::blocking(move || {
+        let mut seen = vec![false; N];
+        for _ in 0..N {
+            seen[dropped_ids
+                .recv_timeout(HANG)
+                .expect("every output dropped")] = true;
+        }
+        seen.iter().all(|&seen| seen)
+    })
+    .await;
+    assert!(every);
+}

@@ -15,6 +15,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::NonNull;
 
+use crate::carrier::Block;
 use crate::loom::{fence, AtomicUsize, Ordering};
 
 /// One handle to a value made by [`Pair::new`] (two handles) or
@@ -25,7 +26,8 @@ pub(crate) struct Pair<T> {
     _owns: PhantomData<Inner<T>>,
 }
 
-struct Inner<T> {
+/// What the handles share (public only to be boxed elsewhere).
+pub(crate) struct Inner<T> {
     handles: AtomicUsize,
     value: T,
 }
@@ -46,10 +48,37 @@ impl<T> Pair<T> {
         (handles.take(), handles.take())
     }
 
+    /// Two handles to `value`, boxed by `boxed` (in memory kept from an
+    /// earlier value, say).
+    pub(crate) fn new_with(
+        value: T,
+        boxed: impl FnOnce(Inner<T>) -> Box<Inner<T>>,
+    ) -> (Pair<T>, Pair<T>) {
+        let mut handles = Handles::new_with(value, 2, boxed);
+        (handles.take(), handles.take())
+    }
+
     /// Whether this is the last handle (the other was dropped). Once true
     /// it stays true: handles are never cloned.
     pub(crate) fn is_last(this: &Pair<T>) -> bool {
         this.inner().handles.load(Ordering::Relaxed) == 1
+    }
+
+    /// If this is the last handle: drops the value in place and returns
+    /// its memory to be used again (`Block::keep`). Else gives the handle
+    /// back.
+    pub(crate) fn recycle(this: Pair<T>) -> Result<Option<Block>, Pair<T>> {
+        // Acquire: what the other handles did with the value (released by
+        // their drops) happens before this drop of it.
+        if this.inner().handles.load(Ordering::Acquire) != 1 {
+            return Err(this);
+        }
+        let inner = this.inner;
+        std::mem::forget(this);
+        // SAFETY: this was the last handle, and handles are never cloned:
+        // nobody else can reach the `Inner`, which `Handles::new_with`
+        // made as a `Box`.
+        Ok(Block::keep(unsafe { Box::from_raw(inner.as_ptr()) }))
     }
 
     fn inner(&self) -> &Inner<T> {
@@ -77,8 +106,13 @@ impl<T> Unpin for Handles<T> {}
 
 impl<T> Handles<T> {
     pub(crate) fn new(value: T, n: usize) -> Handles<T> {
+        Handles::new_with(value, n, Box::new)
+    }
+
+    /// `n` handles to `value`, boxed by `boxed`.
+    fn new_with(value: T, n: usize, boxed: impl FnOnce(Inner<T>) -> Box<Inner<T>>) -> Handles<T> {
         assert!(n > 0, "a value needs a handle");
-        let inner = Box::new(Inner {
+        let inner = boxed(Inner {
             handles: AtomicUsize::new(n),
             value,
         });
@@ -131,7 +165,7 @@ unsafe fn release<T>(inner: NonNull<Inner<T>>, n: usize) {
     }
     fence(Ordering::Acquire);
     // SAFETY: those were the last handles: nobody else can reach the
-    // `Inner`, which `Handles::new` allocated as a `Box`.
+    // `Inner`, which `Handles::new_with` made as a `Box`.
     drop(unsafe { Box::from_raw(inner.as_ptr()) });
 }
 
@@ -252,6 +286,26 @@ mod loom_tests {
                 drop(b);
             });
             drop(a);
+            other.join().unwrap();
+        });
+    }
+
+    /// The same when the main thread's handle, if last, recycles the
+    /// value's memory instead of freeing it (a goroutine's `Join` whose
+    /// handle was dropped).
+    #[test]
+    fn a_recycling_last_handle_sees_what_the_other_did() {
+        loom::model(|| {
+            let (a, b) = Pair::new(Written(UnsafeCell::new(0)));
+            let other = loom::thread::spawn(move || {
+                // SAFETY: as above.
+                b.0.with_mut(|v| unsafe { *v = 1 });
+                drop(b);
+            });
+            match Pair::recycle(a) {
+                Ok(memory) => drop(memory),
+                Err(a) => drop(a),
+            }
             other.join().unwrap();
         });
     }
