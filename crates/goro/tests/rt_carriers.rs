@@ -79,6 +79,37 @@ async fn a_panicking_goroutine_leaves_its_carrier_working() {
     .unwrap();
 }
 
+/// A goroutine's future that panics while it is dropped, after it
+/// completed: its handle still gets the output (nothing is dropped twice),
+/// and goroutines after it run.
+#[goro::test(panic = "isolate", worker_threads = 1)]
+async fn a_future_panicking_in_its_drop_after_completing_still_gives_its_output() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("drop");
+        }
+    }
+    /// Completes with its number, and panics when dropped after.
+    struct Armed(usize, PanicsOnDrop);
+    impl Future for Armed {
+        type Output = usize;
+        fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<usize> {
+            Poll::Ready(self.0)
+        }
+    }
+    goro::go!(async {
+        for i in 0..10 {
+            let handle = goro::spawn(Armed(i, PanicsOnDrop));
+            let output = tokio::time::timeout(HANG, handle).await;
+            assert_eq!(output.expect("the goroutine ends").unwrap(), i);
+            assert_eq!(goro::spawn(async move { i + 1 }).await.unwrap(), i + 1);
+        }
+    })
+    .await
+    .unwrap();
+}
+
 #[goro::test]
 async fn a_goroutine_has_ended_for_num_goroutine_when_its_handle_resolves() {
     let handles: Vec<_> = (0..100)
