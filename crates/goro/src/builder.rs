@@ -322,11 +322,14 @@ impl Builder {
                     watchdog,
                 );
             })
-            .on_thread_stop(context::clear_thread);
+            .on_thread_stop(context::clear_thread)
+            .on_thread_park(|| {
+                crate::carrier::on_park();
+                #[cfg(feature = "trace")]
+                goro_trace::recorder::park();
+            });
         #[cfg(feature = "trace")]
-        tokio
-            .on_thread_park(goro_trace::recorder::park)
-            .on_thread_unpark(goro_trace::recorder::unpark);
+        tokio.on_thread_unpark(goro_trace::recorder::unpark);
         let runtime = tokio.build().map_err(BuildError::Io)?;
         Ok((runtime, flags, carriers))
     }

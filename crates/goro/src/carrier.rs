@@ -73,8 +73,8 @@ impl Carriers {
 
     /// Goroutines of this runtime alive now, not counting the main one:
     /// hosted ones, and Tokio tasks that are not carriers (spawned on the
-    /// runtime by other means).
-    pub(crate) fn goroutines(&self, tokio_tasks: usize) -> usize {
+    /// runtime by other means), of which `tokio_tasks` gives Tokio's count.
+    pub(crate) fn goroutines(&self, tokio_tasks: impl FnOnce() -> usize) -> usize {
         let hosted = {
             // Under the lock, so that a thread's stripe is counted once
             // even while it retires (`retire`).
@@ -86,8 +86,14 @@ impl Carriers {
             self.hosted.load(Ordering::Relaxed) + striped
         };
         let hosted = usize::try_from(hosted).unwrap_or(0);
-        let carriers = self.carriers.load(Ordering::Relaxed);
-        hosted + tokio_tasks.saturating_sub(carriers)
+        // A carrier is counted here before Tokio counts its task, and
+        // after Tokio stops (`Carrier`'s drop): so the larger of the counts
+        // read before and after Tokio's covers every carrier Tokio counted,
+        // and no carrier passes for another Tokio task.
+        let before = self.carriers.load(Ordering::Relaxed);
+        let tokio_tasks = tokio_tasks();
+        let after = self.carriers.load(Ordering::Relaxed);
+        hosted + tokio_tasks.saturating_sub(before.max(after))
     }
 
     /// At the runtime's end: drops the spare idle carriers, whose slots
@@ -135,6 +141,8 @@ impl Stripe {
 /// Goroutine boxes (and `Join`s) up to this size are kept by their carrier
 /// for the next goroutine; bigger ones are freed.
 const KEEP_MAX: usize = 256;
+// `Kept` stores a kept size in 16 bits.
+const _: () = assert!(KEEP_MAX <= u16::MAX as usize);
 
 /// The memory of a box whose value was dropped: a goroutine's, or its
 /// `Join`'s. Go reuses a finished goroutine, and glibc's malloc pays for a
@@ -199,7 +207,9 @@ impl Kept {
     fn put(&mut self, i: usize, block: Option<Block>) {
         self.free(i);
         if let Some(block) = block {
-            // `Block::keep` keeps nothing bigger than `KEEP_MAX`.
+            // `Block::keep` keeps nothing bigger than `KEEP_MAX`, which
+            // fits 16 bits (asserted at compile time), and an alignment is
+            // at most the size.
             debug_assert!(block.layout.size() <= KEEP_MAX);
             self.ptrs[i] = Some(block.ptr);
             self.sizes[i] = block.layout.size() as u16;
@@ -274,17 +284,18 @@ const DEAD: u8 = 2;
 struct Slot<G = Goroutine> {
     state: AtomicU8,
     goroutine: UnsafeCell<Option<G>>,
-    /// The memory of the carrier's last goroutine, kept for the next one
-    /// (`Block`). Accessed like `goroutine` while `EMPTY`: by the carrier
-    /// before it goes on an idle list, by the spawner that took it off.
+    /// The memory of the carrier's last goroutine (its box, and its
+    /// `Join` if its handle was dropped), kept for the next one. Accessed
+    /// like `goroutine` while `EMPTY`: by the carrier before it goes on an
+    /// idle list, by the spawner that took it off.
     kept: UnsafeCell<Kept>,
     /// The carrier's runtime (here rather than in `Carrier`, whose future
     /// then fits Tokio's smallest task cell).
     carriers: Arc<Carriers>,
 }
 
-// SAFETY: `goroutine` is accessed by one thread at a time, as the protocol
-// above says, and what it holds is `Send`.
+// SAFETY: `goroutine` and `kept` are accessed by one thread at a time, as
+// the protocol above says, and what they hold is `Send`.
 unsafe impl<G: Send> Sync for Slot<G> {}
 
 impl<G> Slot<G> {
@@ -369,6 +380,7 @@ thread_local! {
             carriers: None,
             stripe: None,
             idle: Vec::new(),
+            ended: 0,
         })
     };
 }
@@ -377,9 +389,24 @@ struct Home {
     carriers: Option<Arc<Carriers>>,
     stripe: Option<Arc<Stripe>>,
     idle: Vec<Idle>,
+    /// Carriers of this runtime that ended on this thread and are still
+    /// counted in `Carriers::carriers` (`Carrier`'s drop says why).
+    ended: usize,
 }
 
 impl Home {
+    /// Stops counting the carriers that ended here: Tokio is done with
+    /// them once this thread runs anything else (another task, a spawn, its
+    /// park hook).
+    fn settle_ended(&mut self) {
+        if self.ended > 0 {
+            if let Some(carriers) = &self.carriers {
+                carriers.carriers.fetch_sub(self.ended, Ordering::Relaxed);
+            }
+            self.ended = 0;
+        }
+    }
+
     /// Counts goroutines of `carriers` started (1) or ended (-1) here.
     fn count(&self, carriers: &Arc<Carriers>, delta: isize) {
         match (&self.carriers, &self.stripe) {
@@ -413,6 +440,7 @@ fn count_elsewhere(carriers: &Carriers, delta: isize) {
 pub(crate) fn set_home(carriers: Option<Arc<Carriers>>) -> Option<Arc<Carriers>> {
     HOME.with(|home| {
         let mut home = home.borrow_mut();
+        home.settle_ended();
         // Idle carriers of another runtime are of no use here.
         let idle = std::mem::take(&mut home.idle);
         if let Some(stripe) = home.stripe.take() {
@@ -430,6 +458,15 @@ pub(crate) fn set_home(carriers: Option<Arc<Carriers>>) -> Option<Arc<Carriers>>
         drop(idle);
         prev
     })
+}
+
+/// Tokio's park hook for a goro runtime's threads: see `Home::ended`.
+pub(crate) fn on_park() {
+    let _ = HOME.try_with(|home| {
+        if let Ok(mut home) = home.try_borrow_mut() {
+            home.settle_ended();
+        }
+    });
 }
 
 /// The calling thread's runtime's carriers, if it is a goro thread.
@@ -453,10 +490,12 @@ where
     // nowhere, still runs the goroutine.
     let handed = HOME.try_with(|home| {
         let mut home = home.borrow_mut();
+        home.settle_ended();
         let Home {
             carriers,
             stripe,
             idle,
+            ..
         } = &mut *home;
         let carriers = carriers
             .as_ref()
@@ -597,6 +636,7 @@ impl Carrier {
                 Some(carriers) if Arc::ptr_eq(carriers, &self.slot.carriers) => {}
                 _ => return false,
             }
+            home.settle_ended();
             if home.idle.len() >= LOCAL_MAX {
                 let mut spare = self.slot.carriers.spare();
                 if spare.len() >= SPARE_BATCHES {
@@ -616,7 +656,27 @@ impl Carrier {
 
 impl Drop for Carrier {
     fn drop(&mut self) {
-        self.slot.carriers.carriers.fetch_sub(1, Ordering::Relaxed);
+        // Tokio still counts this carrier's task until it is done with it,
+        // after this drop: so does `Carriers::carriers`, until this thread
+        // runs anything else (`Home::settle_ended`), else `num_goroutine`
+        // could take the task for a Tokio task that is not a carrier.
+        let deferred = HOME
+            .try_with(|home| match home.try_borrow_mut() {
+                Ok(mut home)
+                    if home
+                        .carriers
+                        .as_ref()
+                        .is_some_and(|home| Arc::ptr_eq(home, &self.slot.carriers)) =>
+                {
+                    home.ended += 1;
+                    true
+                }
+                _ => false,
+            })
+            .unwrap_or(false);
+        if !deferred {
+            self.slot.carriers.carriers.fetch_sub(1, Ordering::Relaxed);
+        }
         // The runtime shuts down (or this carrier ends): the goroutine it
         // hosts, and one handed to it meanwhile, are cancelled.
         // Counted as ended before their handles hear of it.
@@ -646,8 +706,11 @@ trait Hosted: Send {
 }
 
 pin_project! {
-    /// A goroutine's future and its end. Fields drop in order: the future,
-    /// then `end`, which gives the handle the result (or says "cancelled").
+    /// A goroutine's future and its end. `Hosted::end` drops the future,
+    /// then gives the handle the result. Dropped without that (the runtime
+    /// shuts down, or the future's drop panicked), the fields drop in the
+    /// same order: the future, then `end`, which gives the handle the
+    /// result or says "cancelled".
     struct Hosting<F: Future> {
         // `None` once ended (`Hosted::end`).
         #[pin]
@@ -856,7 +919,7 @@ mod tests {
             .unwrap();
         }
         assert_eq!(carriers.stripes().len(), 0);
-        assert_eq!(carriers.goroutines(0), 3);
+        assert_eq!(carriers.goroutines(|| 0), 3);
     }
 }
 

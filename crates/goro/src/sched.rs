@@ -39,10 +39,10 @@ pub fn gomaxprocs() -> usize {
 /// ```
 pub fn num_goroutine() -> usize {
     let (handle, flags, carriers) = context::runtime();
-    let tasks = handle.metrics().num_alive_tasks();
+    let tasks = || handle.metrics().num_alive_tasks();
     let goroutines = match carriers {
         Some(carriers) => carriers.goroutines(tasks),
-        None => tasks,
+        None => tasks(),
     };
     goroutines + usize::from(flags.has_main())
 }

@@ -206,7 +206,17 @@ async fn goroutines_ending_every_way_at_once_all_resolve() {
             goro::spawn(async move {
                 let (tx, rx) = goro::chan::<()>(0);
                 let mut handles = Vec::with_capacity(EACH);
+                // Goroutines nobody waits for: their `Join`s' memory goes
+                // back to their carriers, for the goroutines above.
+                let detached = goro::sync::WaitGroup::new();
                 for i in 0..EACH {
+                    let waits = rx.clone();
+                    drop(detached.go(async move {
+                        if i % 2 == 0 {
+                            waits.recv().await;
+                        }
+                        i
+                    }));
                     let rx = rx.clone();
                     let handle = match (s + i) % 5 {
                         0 => goro::spawn(async move { i }),
@@ -235,6 +245,7 @@ async fn goroutines_ending_every_way_at_once_all_resolve() {
                     handles.push(handle);
                 }
                 drop(tx); // releases the waiting ones (receive `None`)
+                detached.wait().await;
                 for (i, handle) in handles.into_iter().enumerate() {
                     match ((s + i) % 5, handle.await) {
                         (3, Err(err)) => assert!(err.is_cancelled()),

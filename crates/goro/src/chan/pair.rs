@@ -8,7 +8,9 @@
 //! at the number of handles, a plain store into memory nobody else sees
 //! yet. Handles are never cloned after that, only dropped: the last one
 //! frees the value, as an `Arc`'s last strong reference does (release
-//! decrement, acquire fence).
+//! decrement, acquire fence), or, if its owner asks (`Pair::recycle`, a
+//! goroutine's `Join` whose handle was dropped), drops the value in place
+//! and gives back its memory to be used again.
 #![allow(unsafe_code)]
 
 use std::marker::PhantomData;
@@ -18,8 +20,8 @@ use std::ptr::NonNull;
 use crate::carrier::Block;
 use crate::loom::{fence, AtomicUsize, Ordering};
 
-/// One handle to a value made by [`Pair::new`] (two handles) or
-/// [`Handles::new`] (any number).
+/// One handle to a value made by [`Pair::new`] or [`Pair::new_with`] (two
+/// handles) or [`Handles::new`] (any number).
 pub(crate) struct Pair<T> {
     inner: NonNull<Inner<T>>,
     /// The handle owns a share of an `Inner<T>` (for drop checking).
