@@ -277,16 +277,21 @@ mod loom_tests {
         }
     }
 
+    /// On another thread: writes the value, then drops the handle.
+    fn write_and_drop(handle: Pair<Written>) -> loom::thread::JoinHandle<()> {
+        loom::thread::spawn(move || {
+            // SAFETY: no other thread touches the cell before the last
+            // handle's drop.
+            handle.0.with_mut(|v| unsafe { *v = 1 });
+            drop(handle);
+        })
+    }
+
     #[test]
     fn the_last_handle_sees_what_the_other_did() {
         loom::model(|| {
             let (a, b) = Pair::new(Written(UnsafeCell::new(0)));
-            let other = loom::thread::spawn(move || {
-                // SAFETY: no other thread touches the cell before the last
-                // handle's drop.
-                b.0.with_mut(|v| unsafe { *v = 1 });
-                drop(b);
-            });
+            let other = write_and_drop(b);
             drop(a);
             other.join().unwrap();
         });
@@ -299,11 +304,7 @@ mod loom_tests {
     fn a_recycling_last_handle_sees_what_the_other_did() {
         loom::model(|| {
             let (a, b) = Pair::new(Written(UnsafeCell::new(0)));
-            let other = loom::thread::spawn(move || {
-                // SAFETY: as above.
-                b.0.with_mut(|v| unsafe { *v = 1 });
-                drop(b);
-            });
+            let other = write_and_drop(b);
             match Pair::recycle(a) {
                 Ok(memory) => drop(memory),
                 Err(a) => drop(a),
@@ -318,12 +319,7 @@ mod loom_tests {
     fn handles_given_back_together_see_what_the_others_did() {
         loom::model(|| {
             let mut handles = Handles::new(Written(UnsafeCell::new(0)), 3);
-            let taken = handles.take();
-            let other = loom::thread::spawn(move || {
-                // SAFETY: as above.
-                taken.0.with_mut(|v| unsafe { *v = 1 });
-                drop(taken);
-            });
+            let other = write_and_drop(handles.take());
             drop(handles);
             other.join().unwrap();
         });
