@@ -407,10 +407,17 @@ impl Home {
         }
     }
 
+    /// Whether this thread belongs to the runtime of `carriers`.
+    fn is_home_of(&self, carriers: &Arc<Carriers>) -> bool {
+        self.carriers
+            .as_ref()
+            .is_some_and(|home| Arc::ptr_eq(home, carriers))
+    }
+
     /// Counts goroutines of `carriers` started (1) or ended (-1) here.
     fn count(&self, carriers: &Arc<Carriers>, delta: isize) {
-        match (&self.carriers, &self.stripe) {
-            (Some(home), Some(stripe)) if Arc::ptr_eq(home, carriers) => stripe.add(delta),
+        match &self.stripe {
+            Some(stripe) if self.is_home_of(carriers) => stripe.add(delta),
             _ => count_elsewhere(carriers, delta),
         }
     }
@@ -500,6 +507,7 @@ where
         let carriers = carriers
             .as_ref()
             .expect("carrier::spawn on a goro runtime's thread");
+        // `Home::count`, knowing this is the thread's own runtime.
         match stripe {
             Some(stripe) => stripe.add(1),
             None => count_elsewhere(carriers, 1),
@@ -632,9 +640,8 @@ impl Carrier {
     fn park(&self, waker: &Waker, goroutine: Option<Block>, join: Option<Block>) -> bool {
         HOME.with(|home| {
             let mut home = home.borrow_mut();
-            match &home.carriers {
-                Some(carriers) if Arc::ptr_eq(carriers, &self.slot.carriers) => {}
-                _ => return false,
+            if !home.is_home_of(&self.slot.carriers) {
+                return false;
             }
             home.settle_ended();
             if home.idle.len() >= LOCAL_MAX {
@@ -662,12 +669,7 @@ impl Drop for Carrier {
         // could take the task for a Tokio task that is not a carrier.
         let deferred = HOME
             .try_with(|home| match home.try_borrow_mut() {
-                Ok(mut home)
-                    if home
-                        .carriers
-                        .as_ref()
-                        .is_some_and(|home| Arc::ptr_eq(home, &self.slot.carriers)) =>
-                {
+                Ok(mut home) if home.is_home_of(&self.slot.carriers) => {
                     home.ended += 1;
                     true
                 }

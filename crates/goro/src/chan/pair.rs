@@ -46,8 +46,7 @@ impl<T> Unpin for Pair<T> {}
 impl<T> Pair<T> {
     /// Two handles to `value`.
     pub(crate) fn new(value: T) -> (Pair<T>, Pair<T>) {
-        let mut handles = Handles::new(value, 2);
-        (handles.take(), handles.take())
+        Pair::new_with(value, Box::new)
     }
 
     /// Two handles to `value`, boxed by `boxed` (in memory kept from an
