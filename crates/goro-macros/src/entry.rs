@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Error, Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
+use syn::{Error, Expr, ExprLit, ItemFn, Lit, MetaNameValue, ReturnType, Token};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -183,10 +183,31 @@ fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<
     function.sig.asyncness = None;
     let block = &function.block;
     let span = block.span();
+    // The body becomes a nested `async fn`, whose future's type is known
+    // outside it, so that `__private::Main` can tell at compile time
+    // whether it is `Send` (main on a worker) or not (on the calling
+    // thread). A declared return type is reported inside the main
+    // goroutine, as `fn main` would report it, so that a value that is not
+    // `Send` (`Box<dyn Error>`) keeps main on a worker too.
+    let (inner_output, future) = match &function.sig.output {
+        ReturnType::Default => (TokenStream::new(), quote! { __goro_main() }),
+        ReturnType::Type(arrow, ty) => (
+            quote! { #arrow #ty },
+            quote_spanned! {ty.span()=> #krate::__private::reported(__goro_main()) },
+        ),
+    };
+    if let ReturnType::Type(arrow, ty) = &function.sig.output {
+        let code = quote_spanned! {ty.span()=> #krate::__private::ExitCode };
+        function.sig.output = ReturnType::Type(*arrow, Box::new(syn::parse2(code)?));
+    }
     let body = quote_spanned! {span=>
         {
-            let __goro_body = async move #block;
-            #krate::__private::Builder::new() #config .run(__goro_body)
+            #[allow(clippy::unused_async)]
+            async fn __goro_main() #inner_output #block
+            #[allow(unused_imports)]
+            use #krate::__private::{MainOnCaller as _, MainOnWorker as _};
+            let __goro_builder = #krate::__private::Builder::new() #config;
+            (&#krate::__private::Main::new(__goro_builder, #future)).__goro_run()
         }
     };
     *function.block = syn::parse2(body)?;

@@ -50,7 +50,15 @@ pub fn select_impl(input: TokenStream) -> TokenStream {
 ///
 /// The program ends when `main` returns: other goroutines are abandoned and
 /// blocking calls are not waited for. `main` may return anything `fn main`
-/// may.
+/// may; a declared return type is reported inside the main goroutine, as
+/// `fn main` reports it (an `Err` prints `Error: ..` and exits with status
+/// 1), and the function returns the `std::process::ExitCode`.
+///
+/// The main goroutine runs on a worker like any goroutine (`goro::run`)
+/// when its future is `Send`, and on the thread that called `main`
+/// otherwise (`goro::run_local`, where every hand-off between main and
+/// another goroutine crosses threads: keep values that are not `Send`,
+/// such as an `Rc`, from living across an `.await` in main).
 ///
 /// Options: `worker_threads = N` (overrides `GOMAXPROCS` and the core count),
 /// `panic = "exit"` (Go's behaviour, the default) or `panic = "isolate"`

@@ -187,12 +187,18 @@ impl Builder {
         self
     }
 
-    /// Runs `future` as the main goroutine (id 1) of a new runtime, on the
-    /// calling thread, and returns its output as soon as it completes.
+    /// Runs `future` as the main goroutine (id 1) of a new runtime and
+    /// returns its output as soon as it completes.
     ///
-    /// Other goroutines still alive then are abandoned and blocking calls
-    /// are not waited for, as in Go: the runtime shuts down in the
-    /// background and `run` returns at once.
+    /// The main goroutine is an ordinary goroutine on one of the worker
+    /// threads, as in Go; the calling thread only waits for it. Other
+    /// goroutines still alive when it completes are abandoned and blocking
+    /// calls are not waited for: the runtime shuts down in the background
+    /// and `run` returns at once.
+    ///
+    /// `future` must be `Send + 'static`, as a goroutine's must; a main
+    /// future that is not runs on the calling thread with
+    /// [`run_local`](Builder::run_local).
     ///
     /// # Panics
     ///
@@ -203,12 +209,12 @@ impl Builder {
     /// that yourself. Under [`Panic::Isolate`] a panic of the main goroutine
     /// resumes here.
     #[track_caller]
-    pub fn run<F: Future>(self, future: F) -> F::Output {
-        match self.start(future, Location::caller()) {
-            Ok(output) => output,
-            Err(err @ BuildError::InsideRuntime) => panic!("{err}"),
-            Err(err) => fail_to_start(&err),
-        }
+    pub fn run<F>(self, future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        started(self.start(Location::caller(), false, on_worker(future)))
     }
 
     /// Like [`run`](Builder::run), but returns a configuration error instead
@@ -221,21 +227,65 @@ impl Builder {
     /// assert!(err.to_string().contains("worker_threads(0)"));
     /// ```
     #[track_caller]
-    pub fn try_run<F: Future>(self, future: F) -> Result<F::Output, BuildError> {
-        self.start(future, Location::caller())
+    pub fn try_run<F>(self, future: F) -> Result<F::Output, BuildError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.start(Location::caller(), false, on_worker(future))
     }
 
-    fn start<F: Future>(
+    /// Runs `future` as the main goroutine (id 1) of a new runtime on the
+    /// calling thread, for a main future that is not `Send` (it holds an
+    /// `Rc` across an `.await`) or borrows from the caller; otherwise as
+    /// [`run`](Builder::run).
+    ///
+    /// The main goroutine then runs outside the worker threads, so every
+    /// hand-off between it and another goroutine (a channel operation, a
+    /// `WaitGroup`, a join) wakes a thread and crosses between threads: a
+    /// program whose main goroutine talks to other goroutines in a loop runs
+    /// many times slower than with [`run`](Builder::run).
+    /// [`#[goro::main]`](crate::main) picks `run` whenever main's future is
+    /// `Send`, and this otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let shared = Rc::new(5);
+    /// let n = goro::Builder::new().run_local(async {
+    ///     goro::gosched().await;
+    ///     *shared + 1
+    /// });
+    /// assert_eq!(n, 6);
+    /// ```
+    #[track_caller]
+    pub fn run_local<F: Future>(self, future: F) -> F::Output {
+        started(self.start(Location::caller(), true, on_caller(future)))
+    }
+
+    /// Like [`run_local`](Builder::run_local), but returns a configuration
+    /// error instead of ending the process.
+    #[track_caller]
+    pub fn try_run_local<F: Future>(self, future: F) -> Result<F::Output, BuildError> {
+        self.start(Location::caller(), true, on_caller(future))
+    }
+
+    /// Starts the runtime and runs the main goroutine with `main`, on the
+    /// calling thread if `on_caller`.
+    fn start<T>(
         self,
-        future: F,
         at: &'static Location<'static>,
-    ) -> Result<F::Output, BuildError> {
+        on_caller: bool,
+        main: impl FnOnce(Box<Named>, &Runtime, Flags, &Arc<Carriers>) -> std::thread::Result<T>,
+    ) -> Result<T, BuildError> {
         if context::inside_runtime() {
             return Err(BuildError::InsideRuntime);
         }
         #[cfg(feature = "trace")]
         let env = crate::trace::start_from_env()?;
-        let (runtime, flags, carriers) = match self.build(true) {
+        let (runtime, flags, carriers) = match self.build(on_caller) {
             Ok(built) => built,
             Err(err) => {
                 // The program may go on (try_run) and run again.
@@ -248,32 +298,22 @@ impl Builder {
         let mut site = Named::new(at, Some(Arc::from("main")), GoroutineId::MAIN);
         #[cfg(feature = "trace")]
         {
-            site.traced = crate::trace::main_goroutine(at);
+            site.traced = crate::trace::main_goroutine(at, on_caller);
         }
-        let main = Task::new(future, site);
-        let output = {
-            let _thread = EnterThread::new(flags, &carriers);
-            catch_unwind(AssertUnwindSafe(|| runtime.block_on(main)))
-        };
+        let output = main(site, &runtime, flags, &carriers);
+        if output.is_ok() {
+            panic::settle_in_flight();
+        }
+        // A panic that resumes here (Panic::Isolate) ends the main
+        // goroutine too: write the recording as at its return.
+        #[cfg(feature = "trace")]
+        crate::trace::main_ended(env);
+        // Dropping the runtime would wait for blocking calls.
+        runtime.shutdown_background();
+        carriers.forget_idle();
         match output {
-            Ok(output) => {
-                panic::settle_in_flight();
-                #[cfg(feature = "trace")]
-                crate::trace::main_ended(env);
-                runtime.shutdown_background();
-                carriers.forget_idle();
-                Ok(output)
-            }
-            Err(payload) => {
-                // The main goroutine ended, by a panic that resumes here
-                // (Panic::Isolate): write the recording as at its return.
-                #[cfg(feature = "trace")]
-                crate::trace::main_ended(env);
-                // Dropping the runtime would wait for blocking calls.
-                runtime.shutdown_background();
-                carriers.forget_idle();
-                resume_unwind(payload)
-            }
+            Ok(output) => Ok(output),
+            Err(payload) => resume_unwind(payload),
         }
     }
 
@@ -356,8 +396,86 @@ impl Builder {
 /// });
 /// ```
 #[track_caller]
-pub fn run<F: Future>(future: F) -> F::Output {
+pub fn run<F>(future: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     Builder::new().run(future)
+}
+
+/// Runs `future` as the main goroutine of a new runtime on the calling
+/// thread, with the default configuration: for a main future that is not
+/// `Send` or borrows from the caller; see [`Builder::run_local`], and
+/// [`run`] for everything else.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+///
+/// let log = RefCell::new(Vec::new());
+/// goro::run_local(async {
+///     log.borrow_mut().push("main");
+///     let handle = goro::go!(async { "goroutine" });
+///     log.borrow_mut().push(handle.await.unwrap());
+/// });
+/// assert_eq!(log.into_inner(), ["main", "goroutine"]);
+/// ```
+#[track_caller]
+pub fn run_local<F: Future>(future: F) -> F::Output {
+    Builder::new().run_local(future)
+}
+
+/// Runs the main goroutine on a worker, as a goroutine like any other, and
+/// waits for it on the calling thread.
+fn on_worker<F>(
+    future: F,
+) -> impl FnOnce(Box<Named>, &Runtime, Flags, &Arc<Carriers>) -> std::thread::Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    move |site, runtime, flags, carriers| {
+        // Hosted by a carrier and counted as any goroutine is: the calling
+        // thread belongs to the runtime only while it starts it.
+        let main = {
+            let _tokio = runtime.enter();
+            let _thread = EnterThread::new(flags, carriers);
+            context::spawn(flags, Task::new(future, site), GoroutineId::MAIN)
+        };
+        match runtime.block_on(main) {
+            Ok(output) => Ok(output),
+            Err(err) => match err.try_into_panic() {
+                Ok(payload) => Err(payload),
+                // Only the runtime's shutdown cancels it, and that comes
+                // after this.
+                Err(err) => unreachable!("{err}"),
+            },
+        }
+    }
+}
+
+/// Runs the main goroutine on the calling thread, which belongs to the
+/// runtime meanwhile.
+fn on_caller<F: Future>(
+    future: F,
+) -> impl FnOnce(Box<Named>, &Runtime, Flags, &Arc<Carriers>) -> std::thread::Result<F::Output> {
+    move |site, runtime, flags, carriers| {
+        let main = Task::new(future, site);
+        let _thread = EnterThread::new(flags, carriers);
+        catch_unwind(AssertUnwindSafe(|| runtime.block_on(main)))
+    }
+}
+
+/// A configuration error ends the process; `run` inside a runtime panics.
+#[track_caller]
+fn started<T>(result: Result<T, BuildError>) -> T {
+    match result {
+        Ok(output) => output,
+        Err(err @ BuildError::InsideRuntime) => panic!("{err}"),
+        Err(err) => fail_to_start(&err),
+    }
 }
 
 /// Prints why the runtime could not start as one line and exits with status 2.

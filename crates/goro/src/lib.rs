@@ -70,7 +70,7 @@
 //! | Go | goro |
 //! | --- | --- |
 //! | `go f(x)` | [`go!(f(x))`](go!), [`spawn`] |
-//! | `func main()` | [`#[goro::main]`](main), [`run`] |
+//! | `func main()` | [`#[goro::main]`](main), [`run`] ([`run_local`] for a main that is not `Send`) |
 //! | `runtime.GOMAXPROCS(0)`, `GOMAXPROCS=N` | [`gomaxprocs`], `GOMAXPROCS=N`, [`Builder::worker_threads`] |
 //! | `runtime.NumGoroutine()`, `runtime.Gosched()` | [`num_goroutine`], [`gosched`] |
 //! | a blocking syscall | [`blocking`], [`spawn_blocking`] |
@@ -257,7 +257,7 @@ macro_rules! select {
     };
 }
 
-pub use builder::{run, BuildError, Builder, Panic};
+pub use builder::{run, run_local, BuildError, Builder, Panic};
 pub use chan::chan;
 pub use goro_macros::{main, test};
 pub use id::{id, GoroutineId};

@@ -2,8 +2,12 @@
 //! `$crate::__private` so that the macros work when goro is renamed or
 //! re-exported.
 
-use std::future::{ready, IntoFuture, Ready};
+use std::cell::Cell;
+use std::future::{ready, Future, IntoFuture, Ready};
 use std::marker::PhantomData;
+use std::process::Termination;
+
+pub use std::process::ExitCode;
 
 pub use crate::builder::Builder;
 pub use crate::builder::Panic;
@@ -57,4 +61,77 @@ impl ValueKind {
     pub fn into_future<T>(self, value: T) -> Ready<T> {
         ready(value)
     }
+}
+
+/// The main future of `#[goro::main]` or `#[goro::test]` and its runtime's
+/// builder. Method resolution picks [`MainOnWorker`] (`Builder::run`: main
+/// is a goroutine on a worker) when the future and its output are `Send`,
+/// and falls back to [`MainOnCaller`] (`Builder::run_local`) through one
+/// more auto-reference otherwise.
+pub struct Main<F> {
+    parts: Cell<Option<(Builder, F)>>,
+}
+
+impl<F> Main<F> {
+    /// See [`Main`].
+    pub fn new(builder: Builder, future: F) -> Main<F> {
+        Main {
+            parts: Cell::new(Some((builder, future))),
+        }
+    }
+
+    fn take(&self) -> (Builder, F) {
+        self.parts.take().expect("the macros run a Main once")
+    }
+}
+
+/// Picked when the main future can run on a worker.
+pub trait MainOnWorker {
+    /// The main future's output.
+    type Output;
+    /// See [`Main`].
+    fn __goro_run(&self) -> Self::Output;
+}
+
+impl<F> MainOnWorker for Main<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    type Output = F::Output;
+
+    #[track_caller]
+    fn __goro_run(&self) -> F::Output {
+        let (builder, future) = self.take();
+        builder.run(future)
+    }
+}
+
+/// Picked when the main future is not `Send`: it runs on the calling
+/// thread.
+pub trait MainOnCaller {
+    /// The main future's output.
+    type Output;
+    /// See [`Main`].
+    fn __goro_run(&self) -> Self::Output;
+}
+
+impl<F: Future> MainOnCaller for &Main<F> {
+    type Output = F::Output;
+
+    #[track_caller]
+    fn __goro_run(&self) -> F::Output {
+        let (builder, future) = self.take();
+        builder.run_local(future)
+    }
+}
+
+/// Awaits main's future and reports its output as `fn main` would (an
+/// `Err` prints `Error: ..` and fails), inside the main goroutine.
+pub async fn reported<F>(main: F) -> ExitCode
+where
+    F: Future,
+    F::Output: Termination,
+{
+    main.await.report()
 }

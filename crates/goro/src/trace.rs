@@ -351,12 +351,18 @@ pub(crate) fn blocking_call<R>(f: impl FnOnce() -> R, own_goroutine: bool) -> im
     }
 }
 
-/// The main goroutine's tracing state, for `run`.
-pub(crate) fn main_goroutine(at: &'static std::panic::Location<'static>) -> Option<Traced> {
+/// The main goroutine's tracing state, for `run`; `on_caller` if it runs
+/// on the calling thread (`run_local`) rather than on a worker.
+pub(crate) fn main_goroutine(
+    at: &'static std::panic::Location<'static>,
+    on_caller: bool,
+) -> Option<Traced> {
     if !active() {
         return None;
     }
-    recorder::set_thread_kind(goro_trace::ThreadKind::Main);
+    if on_caller {
+        recorder::set_thread_kind(goro_trace::ThreadKind::Main);
+    }
     recorder::identify(GoroutineInfo {
         id: GoroutineId::MAIN.as_u64(),
         name: Some(Arc::from("main")),
@@ -577,8 +583,9 @@ impl std::error::Error for TraceError {}
 ///
 /// ```
 /// let dir = std::env::temp_dir().join(format!("goro-trace-doc-{}", std::process::id()));
-/// let files = goro::run(async {
-///     let guard = goro::trace::start(&dir).unwrap();
+/// let to = dir.clone();
+/// let files = goro::run(async move {
+///     let guard = goro::trace::start(to).unwrap();
 ///     let workers: Vec<_> = (0..4).map(|i| goro::go!(async move { i * 2 })).collect();
 ///     for worker in workers {
 ///         worker.await.unwrap();

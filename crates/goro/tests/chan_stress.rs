@@ -113,9 +113,12 @@ fn a_consumer_cancelling_most_receives_still_sees_every_value_in_order() {
                 while expected < N {
                     round += 1;
                     let mut recv = Box::pin(rx.recv());
-                    let waker = futures::task::noop_waker();
-                    let mut cx = std::task::Context::from_waker(&waker);
-                    if let std::task::Poll::Ready(v) = recv.as_mut().poll(&mut cx) {
+                    let first = {
+                        let waker = futures::task::noop_waker();
+                        recv.as_mut()
+                            .poll(&mut std::task::Context::from_waker(&waker))
+                    };
+                    if let std::task::Poll::Ready(v) = first {
                         assert_eq!(v, Some(expected));
                         expected += 1;
                         continue;

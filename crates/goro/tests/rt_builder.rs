@@ -8,13 +8,95 @@ fn run_returns_the_main_goroutines_output() {
 }
 
 #[test]
-fn the_main_goroutine_need_not_be_send() {
-    let out = goro::run(async {
+fn run_runs_the_main_goroutine_on_a_worker() {
+    let caller = std::thread::current().id();
+    let (thread, name) = Builder::new().thread_name("gopher").run(async {
+        let here = std::thread::current();
+        (here.id(), here.name().map(String::from))
+    });
+    assert_ne!(thread, caller);
+    assert_eq!(name.as_deref(), Some("gopher"));
+}
+
+#[test]
+fn run_local_runs_a_main_goroutine_that_is_not_send_on_the_calling_thread() {
+    let caller = std::thread::current().id();
+    let borrowed = String::from("borrowed");
+    let (out, thread, id, count) = goro::run_local(async {
         let local = std::rc::Rc::new(5);
         goro::gosched().await;
-        *local
+        let spawned = goro::go!(async { goro::id() }).await.unwrap();
+        assert_ne!(spawned, Some(goro::GoroutineId::MAIN));
+        (
+            *local + borrowed.len(),
+            std::thread::current().id(),
+            goro::id(),
+            goro::num_goroutine(),
+        )
     });
-    assert_eq!(out, 5);
+    assert_eq!(out, 13);
+    assert_eq!(thread, caller);
+    assert_eq!(id, Some(goro::GoroutineId::MAIN));
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn the_main_goroutine_counts_once_either_way() {
+    assert_eq!(goro::run(async { goro::num_goroutine() }), 1);
+    assert_eq!(goro::run_local(async { goro::num_goroutine() }), 1);
+}
+
+#[test]
+fn isolate_resumes_a_run_local_main_panic_in_the_caller() {
+    let caught = std::panic::catch_unwind(|| {
+        Builder::new()
+            .panic(Panic::Isolate)
+            .run_local(async { panic!("local main went wrong") })
+    });
+    let payload = caught.unwrap_err();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"local main went wrong")
+    );
+}
+
+/// The name of the thread running the current goroutine.
+fn thread_name() -> Option<String> {
+    std::thread::current().name().map(String::from)
+}
+
+#[goro::test]
+async fn goro_test_runs_a_send_body_on_a_worker() {
+    goro::gosched().await;
+    assert_eq!(thread_name().as_deref(), Some("goro"));
+}
+
+#[goro::test]
+async fn goro_test_runs_a_body_that_is_not_send_on_the_test_thread() {
+    let local = std::rc::Rc::new(());
+    goro::gosched().await;
+    assert_eq!(
+        thread_name().as_deref(),
+        Some("goro_test_runs_a_body_that_is_not_send_on_the_test_thread")
+    );
+    drop(local);
+}
+
+#[goro::test]
+async fn goro_test_with_an_error_that_is_not_send_runs_on_a_worker(
+) -> Result<(), Box<dyn std::error::Error>> {
+    goro::gosched().await;
+    assert_eq!(thread_name().as_deref(), Some("goro"));
+    let n: u8 = "7".parse()?;
+    assert_eq!(n, 7);
+    Ok(())
+}
+
+#[goro::test]
+#[should_panic(expected = "a failing test body")]
+async fn goro_test_on_a_worker_reports_a_panic_as_a_failure() {
+    goro::gosched().await;
+    panic!("a failing test body");
 }
 
 #[test]

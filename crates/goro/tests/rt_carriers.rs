@@ -175,10 +175,10 @@ async fn a_goroutine_ends_for_num_goroutine_before_its_future_is_dropped_and_for
         let _owned = &guard;
         Poll::Ready(())
     }));
-    // The main goroutine runs on its own thread: it can look while the
-    // worker drops the goroutine's future.
-    dropping_rx
-        .recv_timeout(HANG)
+    // The main goroutine waits off its worker, and looks while a worker
+    // drops the goroutine's future.
+    goro::blocking(move || dropping_rx.recv_timeout(HANG))
+        .await
         .expect("the future is dropped");
     assert_eq!(goro::num_goroutine(), 1);
     // What the future owns (a WaitGroup member, a channel's last sender)

@@ -48,7 +48,9 @@ fn a_goroutine_aborted_before_its_first_poll_ends_cancelled() {
             .worker_threads(1)
             .watchdog(None)
             .panic(goro::Panic::Isolate)
-            .run(async {
+            // The main goroutine runs on the caller's thread, not the
+            // worker, so that it can act while the worker is held.
+            .run_local(async {
                 // The only worker is held, so the victim cannot be polled
                 // before it is aborted.
                 let (held_tx, held) = mpsc::channel();
@@ -58,7 +60,6 @@ fn a_goroutine_aborted_before_its_first_poll_ends_cancelled() {
                     // Blocks its worker until released, on purpose.
                     let _ = release_rx.recv_timeout(GENEROUS);
                 });
-                // The main goroutine runs on the caller's thread, not the worker.
                 held.recv_timeout(GENEROUS).expect("the holder runs");
                 let victim = goro::go!(async { unreachable!("never polled") });
                 let id = victim.id().as_u64();
@@ -108,11 +109,12 @@ fn each_wake_through_the_recording_waker_is_recorded_once_and_delivered() {
         changed: std::sync::Condvar::new(),
     });
     let ((id, same_waker), trace) = record(|| {
+        let rendezvous = rendezvous.clone();
         goro::Builder::new()
             .worker_threads(2)
             .watchdog(None)
             .panic(goro::Panic::Isolate)
-            .run(async {
+            .run(async move {
                 let r = rendezvous.clone();
                 let waiter = goro::go!(async move {
                     // Whether the waker each poll got could stand for the

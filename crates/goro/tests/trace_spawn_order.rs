@@ -112,8 +112,8 @@ fn spawned_is_heard_before_the_goroutines_own_events() {
         .worker_threads(2)
         .watchdog(None)
         .run(async {
-            // Spawned from the main goroutine, on the caller's thread: the
-            // children run on the workers at once.
+            // Spawned from the main goroutine on one worker: the other
+            // worker can take the children at once, while they are spawned.
             let handles: Vec<_> = (0..3).map(|i| goro::go!(async move { i })).collect();
             let mut ids = Vec::new();
             for handle in handles {

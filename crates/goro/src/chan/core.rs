@@ -564,7 +564,11 @@ mod tests {
     /// Runs `future` with Tokio's panic behaviour, so that a failed
     /// assertion inside it fails this test (under Go's, the default, it
     /// would end the whole test process).
-    fn run<F: std::future::Future>(future: F) -> F::Output {
+    fn run<F>(future: F) -> F::Output
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         crate::Builder::new()
             .panic(crate::Panic::Isolate)
             .run(future)
