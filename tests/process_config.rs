@@ -75,3 +75,20 @@ fn run_inside_a_runtime_points_to_go() {
     );
     assert!(ended.stderr.contains("go!(..)"), "{ended:?}");
 }
+
+/// A runtime raises the soft open-file limit to the hard one, as Go's
+/// does; the program starts with a soft limit lowered below the hard one.
+#[test]
+fn a_runtime_raises_the_open_file_limit_to_the_hard_one() {
+    let fixture = fixture("open-files");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -Sn 256 && exec \"$0\" open-files")
+        .arg(fixture.get_program());
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    let lines: Vec<&str> = ended.stdout.lines().collect();
+    let hard = lines[0].split(' ').nth(2).expect("the hard limit");
+    assert_eq!(lines[0], format!("before 256 {hard}"), "{ended:?}");
+    assert_eq!(lines[1], format!("inside {hard} {hard}"), "{ended:?}");
+}

@@ -341,6 +341,7 @@ impl Builder {
             None => crate::trace::watchdog_from_env()?,
         };
         panic::install_hook();
+        crate::rlimit::raise_open_files();
         let mut tokio = tokio::runtime::Builder::new_multi_thread();
         tokio
             .worker_threads(workers)

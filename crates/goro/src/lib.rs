@@ -71,6 +71,7 @@
 //! | --- | --- |
 //! | `go f(x)` | [`go!(f(x))`](go!), [`spawn`] |
 //! | `func main()` | [`#[goro::main]`](main), [`run`] ([`run_local`] for a main that is not `Send`) |
+//! | `net.Listen("tcp", addr)` | [`net::listen`] |
 //! | `runtime.GOMAXPROCS(0)`, `GOMAXPROCS=N` | [`gomaxprocs`], `GOMAXPROCS=N`, [`Builder::worker_threads`] |
 //! | `runtime.NumGoroutine()`, `runtime.Gosched()` | [`num_goroutine`], [`gosched`] |
 //! | a blocking syscall | [`blocking`], [`spawn_blocking`] |
@@ -120,11 +121,13 @@ mod id;
 mod join;
 mod loom;
 mod panic;
+mod rlimit;
 mod sched;
 mod spawn;
 mod task;
 
 pub mod chan;
+pub mod net;
 pub mod sync;
 pub mod time;
 #[cfg(feature = "trace")]
