@@ -7,11 +7,15 @@ itself; benches/compare.sh is the side-by-side with Go and raw Tokio.
     benches/ab.py ROUNDS WORKLOAD[,WORKLOAD...] VARIANT...
 
 A VARIANT is a copy of the workloads executable (its goro side runs),
-`tokio:EXE` (that executable's raw-Tokio side), or `go` (the Go program,
-built by benches/compare.sh into target/compare/go-<workload>). Build one
-copy per variant first, for example:
+`tokio:EXE` (that executable's raw-Tokio side), or `go` (the Go program
+built with Go 1.27 by benches/compare.sh into target/compare/go127-<workload>;
+run compare.sh once first). Build one copy per variant first, for example:
 
     cargo bench --bench workloads --no-run   # then copy target/release/deps/workloads-<hash>
+
+FORM=goroutine runs every variant with the workload's body in a goroutine
+that main awaits (`goro-go`, `tokio-go`, Go's `goroutine` argument); the
+default, FORM=main, runs it in main itself (see benches/workloads/main.rs).
 """
 import os
 import statistics
@@ -25,14 +29,19 @@ rounds = int(sys.argv[1])
 workloads = sys.argv[2].split(",")
 variants = sys.argv[3:]
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+form = os.environ.get("FORM", "main")
+if form not in ("main", "goroutine"):
+    sys.exit(f"ab.py: FORM must be main or goroutine, not {form}")
+suffix = "" if form == "main" else "-go"
 
 
 def command(variant, workload):
     if variant == "go":
-        return [os.path.join(root, "target", "compare", f"go-{workload}")]
+        go = os.path.join(root, "target", "compare", f"go127-{workload}")
+        return [go] if form == "main" else [go, "goroutine"]
     if variant.startswith("tokio:"):
-        return [variant[len("tokio:"):], workload, "tokio"]
-    return [variant, workload, "goro"]
+        return [variant[len("tokio:"):], workload, "tokio" + suffix]
+    return [variant, workload, "goro" + suffix]
 
 
 times = {}

@@ -1,14 +1,30 @@
 //! The workloads of the side-by-side comparison with Go
 //! (`benches/go/<name>/main.go` is the Go program of each), written the
 //! same way in goro and in raw Tokio: `cargo bench --bench workloads --
-//! <name> [goro|tokio|tokio-main]` runs one and prints its result line,
-//! which must be the same for all of them; `benches/compare.sh` times them.
-//! `tokio` ends its runtime with `Runtime::shutdown_background()`, as goro
-//! does; `tokio-main` drops it, as `#[tokio::main]` does at main's end.
+//! <name> <side>` runs one and prints its result line, which must be the
+//! same for every side and form; `benches/compare.sh` times them (with Go
+//! 1.27, and optionally Go 1.19, for the Go programs) and measures the peak
+//! RSS of each process on its own (`ru_maxrss` from `wait4`, through the
+//! small launcher `benches/run_child.c`). `... -- list` prints the names.
 //!
-//! As in Go, where `main` is a goroutine like any other, each workload's
-//! body runs in a goroutine (a task) on the worker threads; `main` only
-//! waits. Raw Tokio uses `flume` for channels: the only Tokio-ecosystem
+//! Every workload runs in two forms, since users write the loop in `main`
+//! and goro's main goroutine runs on a worker like any goroutine:
+//!
+//! | side | runtime | form |
+//! | --- | --- | --- |
+//! | `goro` (the default) | goro | main: the body is awaited in the future passed to `goro::run` |
+//! | `goro-go` | goro | goroutine: the body runs in a `go!`, main only awaits it |
+//! | `tokio` | Tokio | main: the body is awaited in `Runtime::block_on`, as in `#[tokio::main]` |
+//! | `tokio-go` | Tokio | goroutine: the body runs in a `tokio::spawn`, main only awaits it |
+//! | `tokio-drop`, `tokio-drop-go` | Tokio | as `tokio` and `tokio-go` |
+//!
+//! `tokio` ends its runtime with `Runtime::shutdown_background()`, as goro
+//! does; `tokio-drop` drops it, as `#[tokio::main]` does at main's end
+//! (it matters only for `exit`). The Go programs take the forms as an
+//! argument: none (or `main`) and `goroutine`. In every form, main prints
+//! the result line at its end.
+//!
+//! Raw Tokio uses `flume` for channels: the only Tokio-ecosystem
 //! channel with rendezvous (capacity 0) and several consumers, and the
 //! fastest on most of `cargo bench --bench chan`.
 //!
@@ -23,11 +39,24 @@
 //! | `sieve` | the first 3000 primes through a daisy chain of filters |
 //! | `select` | 1M values sent alternately on two unbuffered channels, received by a select |
 //! | `exit` | main's end to process exit, with 100k goroutines parked and 8 blocking calls stuck for an hour |
+//! | `fanout` | 1000 clients, each 100 round trips of 64 bytes with a goroutine-per-connection echo server over loopback |
+//! | `pipeline` | 1000 clients, each 50 request lines answered with 1 KiB, one at a time, over loopback |
 //!
-//! `exit` prints its result line itself and then `main-end <ns>`, the
+//! `fanout` and `pipeline` (in `net.rs`) check every byte they get back and
+//! print the clients and the bytes verified; `GORO_BENCH_CLIENTS` sets the
+//! number of clients, for every side. They hold two sockets per client:
+//! Tokio, unlike goro and Go, does not raise the soft open-file limit, so
+//! `compare.sh` raises it to the hard limit for every side.
+//!
+//! `exit`'s main prints its result line and then `main-end <ns>`, the
 //! wall-clock time (nanoseconds since the epoch) just before main's end;
 //! `compare.sh` measures from there to the moment the process has exited.
+//!
+//! A new workload is an `async fn() -> String` (returning its result line)
+//! for each Rust side, one line in the [`workloads!`] table below, and a Go
+//! program `benches/go/<name>/main.go` whose `main` is `form.Main(run)`.
 
+mod net;
 mod tokio_side;
 
 /// `--features mimalloc` (`ALLOC=mimalloc benches/compare.sh`): both Rust
@@ -35,6 +64,47 @@ mod tokio_side;
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The workloads, one line each: `"name" => goro body, raw-Tokio body;`,
+/// each body an `async fn() -> String` returning the result line (in this
+/// file, in `tokio_side.rs`, or in a module of their own). Defines
+/// [`WORKLOADS`], [`goro_body`] and [`tokio_body`].
+macro_rules! workloads {
+    ($($name:literal => $goro:path, $tokio:path;)*) => {
+        /// The names of the workloads, in the order of the table.
+        const WORKLOADS: &[&str] = &[$($name),*];
+
+        /// The goro body of the workload `name`.
+        async fn goro_body(name: &str) -> String {
+            match name {
+                $($name => $goro().await,)*
+                other => usage(&format!("unknown workload {other:?}")),
+            }
+        }
+
+        /// The raw-Tokio body of the workload `name`.
+        async fn tokio_body(name: &str) -> String {
+            match name {
+                $($name => $tokio().await,)*
+                other => usage(&format!("unknown workload {other:?}")),
+            }
+        }
+    };
+}
+
+workloads! {
+    "spawn" => spawn, tokio_side::spawn;
+    "chain" => chain, tokio_side::chain;
+    "idle" => idle, tokio_side::idle;
+    "blocking" => blocking, tokio_side::blocking;
+    "pingpong" => pingpong, tokio_side::pingpong;
+    "mpmc" => mpmc, tokio_side::mpmc;
+    "sieve" => sieve, tokio_side::sieve;
+    "select" => select, tokio_side::select;
+    "exit" => exit, tokio_side::exit;
+    "fanout" => net::fanout, net::tokio_fanout;
+    "pipeline" => net::pipeline, net::tokio_pipeline;
+}
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -218,14 +288,17 @@ fn stuck_for_an_hour() {
     std::thread::sleep(Duration::from_secs(3600));
 }
 
-/// The end of `exit`'s main: prints the result line, then the wall-clock
-/// time in nanoseconds since the epoch (Go's `time.Now().UnixNano()`).
-fn main_end() {
-    println!("exit {EXIT_PARKED} {EXIT_STUCK}");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("the clock is after 1970");
-    println!("main-end {}", now.as_nanos());
+/// The end of main, in every side and form: prints the result line and,
+/// for `exit`, then the wall-clock time in nanoseconds since the epoch
+/// (Go's `time.Now().UnixNano()`).
+fn end_of_main(name: &str, line: &str) {
+    println!("{line}");
+    if name == "exit" {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("the clock is after 1970");
+        println!("main-end {}", now.as_nanos());
+    }
 }
 
 async fn exit() -> String {
@@ -251,8 +324,17 @@ async fn exit() -> String {
     // As in Go, nothing closes the channel: dropping the last sender would
     // wake every goroutine at main's end.
     std::mem::forget(block_tx);
-    main_end();
-    String::new()
+    format!("exit {EXIT_PARKED} {EXIT_STUCK}")
+}
+
+/// Where a side runs the workload's body.
+#[derive(Clone, Copy)]
+enum Form {
+    /// In main itself: the future passed to `goro::run`, or to Tokio's
+    /// `Runtime::block_on`.
+    Main,
+    /// In a goroutine (a task) that main only awaits.
+    Goroutine,
 }
 
 fn main() {
@@ -262,40 +344,47 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let name = args.first().cloned().unwrap_or_default();
-    let line = match args.get(1).map(String::as_str) {
-        None | Some("goro") => run_goro(&name),
-        Some("tokio") => tokio_side::run(&name, tokio_side::End::Background),
-        Some("tokio-main") => tokio_side::run(&name, tokio_side::End::Drop),
-        Some(other) => usage(&format!("unknown side {other:?}")),
+    if name == "list" {
+        println!("{}", WORKLOADS.join(" "));
+        return;
+    }
+    if !WORKLOADS.contains(&name.as_str()) {
+        usage(&format!("unknown workload {name:?}"));
+    }
+    let side = args.get(1).map_or("goro", String::as_str);
+    let (runtime, form) = match side.strip_suffix("-go") {
+        Some(runtime) => (runtime, Form::Goroutine),
+        None => (side, Form::Main),
     };
-    // `exit` has printed its lines before main's end.
-    if !line.is_empty() {
-        println!("{line}");
+    match runtime {
+        "goro" => run_goro(name, form),
+        "tokio" => tokio_side::run(name, form, tokio_side::End::Background),
+        "tokio-drop" => tokio_side::run(name, form, tokio_side::End::Drop),
+        _ => usage(&format!("unknown side {side:?}")),
     }
 }
 
 fn usage(why: &str) -> ! {
     eprintln!(
-        "workloads: {why}: expected <spawn|chain|idle|blocking|pingpong|mpmc|sieve|select|exit> [goro|tokio|tokio-main]"
+        "workloads: {why}: expected <{}|list> [goro|goro-go|tokio|tokio-go|tokio-drop|tokio-drop-go]",
+        WORKLOADS.join("|")
     );
     std::process::exit(2)
 }
 
-fn run_goro(name: &str) -> String {
-    let name = name.to_string();
-    goro::run(async move {
-        let body = match name.as_str() {
-            "spawn" => goro::go!(spawn()),
-            "chain" => goro::go!(chain()),
-            "idle" => goro::go!(idle()),
-            "blocking" => goro::go!(blocking()),
-            "pingpong" => goro::go!(pingpong()),
-            "mpmc" => goro::go!(mpmc()),
-            "sieve" => goro::go!(sieve()),
-            "select" => goro::go!(select()),
-            "exit" => goro::go!(exit()),
-            other => usage(&format!("unknown workload {other:?}")),
-        };
-        body.await.unwrap()
-    })
+fn run_goro(name: String, form: Form) {
+    match form {
+        Form::Main => goro::run(async move {
+            let line = goro_body(&name).await;
+            end_of_main(&name, &line);
+        }),
+        Form::Goroutine => goro::run(async move {
+            let body = {
+                let name = name.clone();
+                goro::go!(async move { goro_body(&name).await })
+            };
+            let line = body.await.unwrap();
+            end_of_main(&name, &line);
+        }),
+    }
 }

@@ -1,11 +1,14 @@
-//! The same workloads in raw Tokio, with `flume` channels.
+//! The same workloads in raw Tokio, with `flume` channels, and the
+//! runtime they run on (`run`). Each body is registered in the
+//! `workloads!` table of `main.rs`.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
+
+use super::Form;
 
 /// Counts tasks down; the last one wakes the waiter (a WaitGroup in Tokio).
 /// Like Go's and goro's WaitGroup in the other sides, it counts each task
@@ -40,7 +43,7 @@ impl Countdown {
     }
 }
 
-async fn spawn() -> String {
+pub(crate) async fn spawn() -> String {
     const N: u64 = 1_000_000;
     let sum = Arc::new(AtomicU64::new(0));
     let countdown = Countdown::new(1);
@@ -65,14 +68,14 @@ fn link(i: u64, n: u64, done: flume::Sender<u64>) {
     tokio::spawn(async move { link(i + 1, n, done) });
 }
 
-async fn chain() -> String {
+pub(crate) async fn chain() -> String {
     const N: u64 = 1_000_000;
     let (done_tx, done) = flume::bounded(0);
     tokio::spawn(async move { link(1, N, done_tx) });
     format!("chain {}", done.recv_async().await.unwrap())
 }
 
-async fn idle() -> String {
+pub(crate) async fn idle() -> String {
     const N: u64 = 1_000_000;
     let parked = Countdown::new(1);
     let finished = Countdown::new(1);
@@ -100,7 +103,7 @@ async fn idle() -> String {
     format!("idle {N}")
 }
 
-async fn blocking() -> String {
+pub(crate) async fn blocking() -> String {
     const N: u64 = 10_000;
     let countdown = Countdown::new(1);
     for _ in 0..N {
@@ -118,7 +121,7 @@ async fn blocking() -> String {
     format!("blocking {N}")
 }
 
-async fn pingpong() -> String {
+pub(crate) async fn pingpong() -> String {
     const N: u64 = 1_000_000;
     let (ping_tx, ping_rx) = flume::bounded::<u64>(0);
     let (pong_tx, pong_rx) = flume::bounded::<u64>(0);
@@ -135,7 +138,7 @@ async fn pingpong() -> String {
     format!("pingpong {sum}")
 }
 
-async fn mpmc() -> String {
+pub(crate) async fn mpmc() -> String {
     const PER_PRODUCER: u64 = 1_000_000;
     let (tx, rx) = flume::bounded::<u64>(128);
     for _ in 0..4 {
@@ -174,7 +177,7 @@ async fn filter(rx: flume::Receiver<u64>, tx: flume::Sender<u64>, prime: u64) {
     }
 }
 
-async fn sieve() -> String {
+pub(crate) async fn sieve() -> String {
     const N: usize = 3000;
     let (tx, mut rx) = flume::bounded::<u64>(0);
     tokio::spawn(async move {
@@ -195,7 +198,7 @@ async fn sieve() -> String {
     format!("sieve {last}")
 }
 
-async fn select() -> String {
+pub(crate) async fn select() -> String {
     const N: u64 = 1_000_000;
     let (a_tx, a) = flume::bounded::<u64>(0);
     let (b_tx, b) = flume::bounded::<u64>(0);
@@ -220,7 +223,7 @@ async fn select() -> String {
     format!("select {sum}")
 }
 
-async fn exit() -> String {
+pub(crate) async fn exit() -> String {
     use super::{EXIT_PARKED, EXIT_STUCK};
     let running = Countdown::new(EXIT_PARKED + EXIT_STUCK);
     // Never notified. Not a flume receive, as in `idle`: dropping a waiting
@@ -241,8 +244,7 @@ async fn exit() -> String {
         });
     }
     running.wait().await;
-    super::main_end();
-    String::new()
+    format!("exit {EXIT_PARKED} {EXIT_STUCK}")
 }
 
 /// How the runtime ends once the body has returned.
@@ -256,35 +258,32 @@ pub(crate) enum End {
     Drop,
 }
 
-/// Runs `body` as a task of a default multi-threaded runtime (one worker
-/// per core, as goro's), then ends the runtime as `end` says.
-fn on_runtime<F>(body: F, end: End) -> String
-where
-    F: Future<Output = String> + Send + 'static,
-{
+/// Runs the workload `name` on a default multi-threaded runtime (one
+/// worker per core, as goro's), in `form`: awaited in `block_on` itself
+/// (the main form, as `#[tokio::main]` runs main's body) or in a
+/// `tokio::spawn`ed task that `block_on` awaits; main then prints the
+/// result line, and the runtime ends as `end` says.
+pub(crate) fn run(name: String, form: Form, end: End) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("build the Tokio runtime");
-    let line = runtime.block_on(async { tokio::spawn(body).await.unwrap() });
+    match form {
+        Form::Main => runtime.block_on(async move {
+            let line = super::tokio_body(&name).await;
+            super::end_of_main(&name, &line);
+        }),
+        Form::Goroutine => runtime.block_on(async move {
+            let body = {
+                let name = name.clone();
+                tokio::spawn(async move { super::tokio_body(&name).await })
+            };
+            let line = body.await.unwrap();
+            super::end_of_main(&name, &line);
+        }),
+    }
     match end {
         End::Background => runtime.shutdown_background(),
         End::Drop => drop(runtime),
-    }
-    line
-}
-
-pub(crate) fn run(name: &str, end: End) -> String {
-    match name {
-        "spawn" => on_runtime(spawn(), end),
-        "chain" => on_runtime(chain(), end),
-        "idle" => on_runtime(idle(), end),
-        "blocking" => on_runtime(blocking(), end),
-        "pingpong" => on_runtime(pingpong(), end),
-        "mpmc" => on_runtime(mpmc(), end),
-        "sieve" => on_runtime(sieve(), end),
-        "select" => on_runtime(select(), end),
-        "exit" => on_runtime(exit(), end),
-        other => super::usage(&format!("unknown workload {other:?}")),
     }
 }

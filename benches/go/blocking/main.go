@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"sync"
 	"syscall"
+
+	"goro.bench/form"
 )
 
-func main() {
+func run() string {
 	const n = 10000
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -20,5 +22,7 @@ func main() {
 		}()
 	}
 	wg.Wait()
-	fmt.Println("blocking", n)
+	return fmt.Sprint("blocking ", n)
 }
+
+func main() { form.Main(run) }

@@ -1,7 +1,11 @@
 // chain: each goroutine starts the next, 1M deep; the last one reports.
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"goro.bench/form"
+)
 
 func link(i, n int, done chan<- int) {
 	if i == n {
@@ -11,9 +15,11 @@ func link(i, n int, done chan<- int) {
 	go link(i+1, n, done)
 }
 
-func main() {
+func run() string {
 	const n = 1000000
 	done := make(chan int)
 	go link(1, n, done)
-	fmt.Println("chain", <-done)
+	return fmt.Sprint("chain ", <-done)
 }
+
+func main() { form.Main(run) }

@@ -4,9 +4,11 @@ package main
 import (
 	"fmt"
 	"sync"
+
+	"goro.bench/form"
 )
 
-func main() {
+func run() string {
 	const n = 1000000
 	var parked, finished sync.WaitGroup
 	release := make(chan struct{})
@@ -22,5 +24,7 @@ func main() {
 	parked.Wait()
 	close(release)
 	finished.Wait()
-	fmt.Println("idle", n)
+	return fmt.Sprint("idle ", n)
 }
+
+func main() { form.Main(run) }

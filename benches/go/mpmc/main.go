@@ -4,9 +4,11 @@ package main
 import (
 	"fmt"
 	"sync"
+
+	"goro.bench/form"
 )
 
-func main() {
+func run() string {
 	const producers, consumers, perProducer = 4, 4, 1000000
 	ch := make(chan int, 128)
 	var prod sync.WaitGroup
@@ -36,5 +38,7 @@ func main() {
 	for _, n := range counts {
 		total += n
 	}
-	fmt.Println("mpmc", total)
+	return fmt.Sprint("mpmc ", total)
 }
+
+func main() { form.Main(run) }

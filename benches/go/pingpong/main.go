@@ -1,9 +1,13 @@
 // pingpong: 1M round trips between two goroutines over unbuffered channels.
 package main
 
-import "fmt"
+import (
+	"fmt"
 
-func main() {
+	"goro.bench/form"
+)
+
+func run() string {
 	const n = 1000000
 	ping := make(chan int)
 	pong := make(chan int)
@@ -19,5 +23,7 @@ func main() {
 		sum += <-pong - i
 	}
 	close(ping)
-	fmt.Println("pingpong", sum)
+	return fmt.Sprint("pingpong ", sum)
 }
+
+func main() { form.Main(run) }

@@ -2,9 +2,13 @@
 // channels; the receiver selects over both.
 package main
 
-import "fmt"
+import (
+	"fmt"
 
-func main() {
+	"goro.bench/form"
+)
+
+func run() string {
 	const n = 1000000
 	a := make(chan int)
 	b := make(chan int)
@@ -26,5 +30,7 @@ func main() {
 			sum += v
 		}
 	}
-	fmt.Println("select", sum)
+	return fmt.Sprint("select ", sum)
 }
+
+func main() { form.Main(run) }

@@ -1,7 +1,11 @@
 // sieve: the first 3000 primes through a daisy chain of filter goroutines.
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"goro.bench/form"
+)
 
 func generate(ch chan<- int) {
 	for i := 2; ; i++ {
@@ -18,7 +22,7 @@ func filter(in <-chan int, out chan<- int, prime int) {
 	}
 }
 
-func main() {
+func run() string {
 	const n = 3000
 	ch := make(chan int)
 	go generate(ch)
@@ -30,5 +34,7 @@ func main() {
 		go filter(ch, ch1, prime)
 		ch = ch1
 	}
-	fmt.Println("sieve", last)
+	return fmt.Sprint("sieve ", last)
 }
+
+func main() { form.Main(run) }

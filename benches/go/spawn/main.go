@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"goro.bench/form"
 )
 
-func main() {
+func run() string {
 	const n = 1000000
 	var wg sync.WaitGroup
 	var sum int64
@@ -19,5 +21,7 @@ func main() {
 		}(int64(i))
 	}
 	wg.Wait()
-	fmt.Println("spawn", sum)
+	return fmt.Sprint("spawn ", sum)
 }
+
+func main() { form.Main(run) }
