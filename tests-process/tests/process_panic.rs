@@ -12,8 +12,9 @@ fn a_goroutine_panic_prints_gos_report_and_exits_2() {
     let lines: Vec<&str> = ended.stderr.lines().collect();
     assert_eq!(lines[0], "panic: boom: from a goroutine", "{ended:?}");
     assert_eq!(lines[1], "", "{ended:?}");
-    let line = line_of("tests/fixtures/process.rs", "// spawn site: exploder");
-    let spawned_at = format!(" [exploder] spawned at tests/fixtures/process.rs:{line}");
+    let line = line_of("src/bin/fixture_process.rs", "// spawn site: exploder");
+    let spawned_at =
+        format!(" [exploder] spawned at tests-process/src/bin/fixture_process.rs:{line}");
     assert!(
         lines[2].starts_with("goroutine ") && lines[2].ends_with(&spawned_at),
         "{ended:?}"
@@ -21,7 +22,7 @@ fn a_goroutine_panic_prints_gos_report_and_exits_2() {
     assert!(
         ended
             .stderr
-            .contains("    panicked at tests/fixtures/process.rs:"),
+            .contains("    panicked at tests-process/src/bin/fixture_process.rs:"),
         "{ended:?}"
     );
     // The standard hook's "thread '..' panicked" report is replaced, not added.
@@ -33,11 +34,11 @@ fn a_goroutine_panic_prints_gos_report_and_exits_2() {
 fn the_report_names_the_go_call_site() {
     let ended = run(fixture("panic-go-site"));
     assert_eq!(ended.code(), Some(2), "{ended:?}");
-    let line = line_of("tests/fixtures/process.rs", "// spawn site: go!");
+    let line = line_of("src/bin/fixture_process.rs", "// spawn site: go!");
     assert!(
-        ended
-            .stderr
-            .contains(&format!(" spawned at tests/fixtures/process.rs:{line}\n")),
+        ended.stderr.contains(&format!(
+            " spawned at tests-process/src/bin/fixture_process.rs:{line}\n"
+        )),
         "{ended:?}"
     );
 }
@@ -48,7 +49,7 @@ fn a_main_goroutine_panic_names_goroutine_1() {
     assert_eq!(ended.code(), Some(2), "{ended:?}");
     assert!(
         ended.stderr.starts_with(
-            "panic: boom: from main\n\ngoroutine 1 [main] spawned at tests/fixtures/process.rs:"
+            "panic: boom: from main\n\ngoroutine 1 [main] spawned at tests-process/src/bin/fixture_process.rs:"
         ),
         "{ended:?}"
     );
@@ -90,7 +91,7 @@ fn panic_exit_example_shows_the_report() {
     assert!(
         ended
             .stderr
-            .contains("[worker] spawned at examples/panic_exit.rs:"),
+            .contains("[worker] spawned at tests-process/../examples/panic_exit.rs:"),
         "{ended:?}"
     );
 }
@@ -121,10 +122,10 @@ fn a_blocking_call_panic_resumes_in_the_calling_goroutine() {
     );
     // The report names the caller, not a goroutine of the blocking call.
     assert!(ended.stderr.contains(" [caller] spawned at "), "{ended:?}");
-    let explode_line = line_of("tests/fixtures/process.rs", "panic!(\"boom: {what}\")");
+    let explode_line = line_of("src/bin/fixture_process.rs", "panic!(\"boom: {what}\")");
     assert!(
         ended.stderr.contains(&format!(
-            "panicked at tests/fixtures/process.rs:{explode_line}:"
+            "panicked at tests-process/src/bin/fixture_process.rs:{explode_line}:"
         )),
         "{ended:?}"
     );

@@ -1,7 +1,6 @@
 //! Running example and fixture binaries and checking how they end.
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -10,29 +9,43 @@ use std::time::Duration;
 /// Long enough for a loaded 2-core CI machine; only a hang reaches it.
 pub const GENEROUS: Duration = Duration::from_secs(120);
 
-/// The path of an example binary of this package. `cargo test` builds the
-/// examples before it runs the tests.
-pub fn example(name: &str) -> Command {
-    let mut dir = std::env::current_exe().expect("current_exe");
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
+/// The path of one of this package's binaries. Cargo builds them before
+/// it runs an integration test of the package, and `env!` needs the name
+/// as a literal: hence one arm per binary.
+fn binary(name: &str) -> &'static str {
+    match name {
+        "fixture_process" => env!("CARGO_BIN_EXE_fixture_process"),
+        "hello" => env!("CARGO_BIN_EXE_hello"),
+        "args_in_caller" => env!("CARGO_BIN_EXE_args_in_caller"),
+        "blocking" => env!("CARGO_BIN_EXE_blocking"),
+        "panic_exit" => env!("CARGO_BIN_EXE_panic_exit"),
+        "select_timeout" => env!("CARGO_BIN_EXE_select_timeout"),
+        "sieve" => env!("CARGO_BIN_EXE_sieve"),
+        "worker_pool" => env!("CARGO_BIN_EXE_worker_pool"),
+        other => panic!(
+            "no binary {other:?} in goro-tests-process: add a [[bin]] for \
+             examples/{other}.rs to tests-process/Cargo.toml and an arm here"
+        ),
     }
-    let path: PathBuf = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test`, which builds the examples",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
+}
+
+/// A command running the binary `name`.
+fn program(name: &str) -> Command {
+    let mut cmd = Command::new(binary(name));
     // Keep the panic reports short and stable whatever the caller's shell sets.
     cmd.env_remove("RUST_BACKTRACE").env_remove("GOMAXPROCS");
     cmd
 }
 
+/// A command running one of the root package's examples, built as a
+/// binary of this package from the same source file.
+pub fn example(name: &str) -> Command {
+    program(name)
+}
+
 /// The fixture program running `scenario`.
 pub fn fixture(scenario: &str) -> Command {
-    let mut cmd = example("fixture_process");
+    let mut cmd = program("fixture_process");
     cmd.arg(scenario);
     cmd
 }
@@ -98,8 +111,13 @@ fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     }
 }
 
-/// The 1-based line of the file (relative to the workspace root) that
-/// contains `marker`, so that tests need not hard-code line numbers.
+/// The 1-based line of the file (relative to this package's directory)
+/// that contains `marker`, so that tests need not hard-code line numbers.
+///
+/// A panic's `Location` names a file by the path Cargo gave rustc, relative
+/// to the workspace root: `tests-process/src/bin/fixture_process.rs` for the
+/// fixture, `tests-process/../examples/<name>.rs` for the examples (their
+/// `[[bin]]` paths in this package's Cargo.toml).
 pub fn line_of(file: &str, marker: &str) -> usize {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let text = std::fs::read_to_string(&path).expect("read the source file");

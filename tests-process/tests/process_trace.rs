@@ -113,7 +113,8 @@ fn main_end_writes_the_trace() {
     assert_well_formed(&trace);
     let args = slice_args(&trace);
     assert!(
-        args.iter().any(|a| a.contains("examples/sieve.rs:")),
+        args.iter()
+            .any(|a| a.contains("tests-process/../examples/sieve.rs:")),
         "the polls name their spawn sites: {args:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -304,10 +305,10 @@ fn the_watchdog_reports_a_blocked_worker_on_stderr() {
     cmd.env("GORO_WATCHDOG", "20ms");
     let mut child = start(cmd);
     let report = child.wait_for(false, |line| line.starts_with("goro: watchdog: "));
-    let line = line_of("tests/fixtures/process.rs", "// spawn site: blocker");
+    let line = line_of("src/bin/fixture_process.rs", "// spawn site: blocker");
     assert!(
         report.contains(&format!(
-            " [stdin-reader] spawned at tests/fixtures/process.rs:{line} has held worker thread "
+            " [stdin-reader] spawned at tests-process/src/bin/fixture_process.rs:{line} has held worker thread "
         )),
         "{report}"
     );
