@@ -30,8 +30,10 @@ pub struct Slot {
     seq: AtomicU64,
     spawned_at: AtomicPtr<Location<'static>>,
     goroutine: AtomicU64,
-    /// Whether `name` holds a name (read and written by the worker only).
-    has_name: AtomicBool,
+    /// The goroutine whose name `name` holds (`NO_GOROUTINE` for none):
+    /// ids are never reused, so while this is the polled goroutine, the
+    /// name is its name and a poll of it writes nothing more.
+    named: AtomicU64,
     name: Mutex<Option<Arc<str>>>,
     /// The `seq` of a poll the monitor reported, and when (recording time)
     /// and after how long it noticed, for the worker to record.
@@ -44,6 +46,9 @@ pub struct Slot {
     thread: std::sync::Mutex<String>,
     in_use: AtomicBool,
 }
+
+/// `Slot::named` when the slot holds no name: no goroutine has this id.
+const NO_GOROUTINE: Gid = Gid::MAX;
 
 /// The slots of all threads that ever had one; freed slots are reused.
 static SLOTS: std::sync::Mutex<Vec<&'static Slot>> = std::sync::Mutex::new(Vec::new());
@@ -85,7 +90,7 @@ impl Slot {
             seq: AtomicU64::new(0),
             spawned_at: AtomicPtr::new(std::ptr::null_mut()),
             goroutine: AtomicU64::new(0),
-            has_name: AtomicBool::new(false),
+            named: AtomicU64::new(NO_GOROUTINE),
             name: Mutex::new(None),
             flagged_seq: AtomicU64::new(u64::MAX),
             flagged_at: AtomicU64::new(0),
@@ -103,8 +108,9 @@ impl Slot {
 
     /// The worker starts polling goroutine `goroutine` (0 if unknown),
     /// spawned at `spawned_at` and named `name`. Returns the poll's number
-    /// for [`Slot::end`]. A handful of plain stores for an unnamed
-    /// goroutine after another unnamed one; names go the slow way.
+    /// for [`Slot::end`]. A handful of plain stores, unless the goroutine
+    /// is named and not the named one this slot polled last: its name then
+    /// goes the slow way.
     #[inline]
     pub fn begin(
         &self,
@@ -112,8 +118,10 @@ impl Slot {
         spawned_at: &'static Location<'static>,
         name: Option<&Arc<str>>,
     ) -> u64 {
-        if name.is_some() || self.has_name.load(Ordering::Relaxed) {
-            return self.begin_named(goroutine, spawned_at, name);
+        if let Some(name) = name {
+            if self.named.load(Ordering::Relaxed) != goroutine {
+                return self.begin_named(goroutine, spawned_at, name);
+            }
         }
         let seq = self.write_identity(goroutine, spawned_at);
         self.seq.store(seq + 2, Ordering::Release);
@@ -133,18 +141,20 @@ impl Slot {
         seq
     }
 
-    /// [`Slot::begin`] for a named goroutine, or after one.
+    /// [`Slot::begin`] for a named goroutine whose name is not stored.
     #[cold]
     #[inline(never)]
     fn begin_named(
         &self,
         goroutine: Gid,
         spawned_at: &'static Location<'static>,
-        name: Option<&Arc<str>>,
+        name: &Arc<str>,
     ) -> u64 {
         let seq = self.write_identity(goroutine, spawned_at);
-        *self.name.lock().unwrap_or_else(PoisonError::into_inner) = name.cloned();
-        self.has_name.store(name.is_some(), Ordering::Relaxed);
+        let mut stored = self.name.lock().unwrap_or_else(PoisonError::into_inner);
+        *stored = Some(name.clone());
+        self.named.store(goroutine, Ordering::Relaxed);
+        drop(stored);
         self.seq.store(seq + 2, Ordering::Release);
         seq + 2
     }
@@ -174,11 +184,12 @@ impl Slot {
         }
         let goroutine = self.goroutine.load(Ordering::Relaxed);
         let spawned_at = self.spawned_at.load(Ordering::Relaxed);
-        let name = if self.has_name.load(Ordering::Relaxed) {
-            self.name
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone()
+        let name = if self.named.load(Ordering::Relaxed) == goroutine {
+            let stored = self.name.lock().unwrap_or_else(PoisonError::into_inner);
+            // Under the lock, the name and its goroutine go together.
+            (self.named.load(Ordering::Relaxed) == goroutine)
+                .then(|| stored.clone())
+                .flatten()
         } else {
             None
         };

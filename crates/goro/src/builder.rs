@@ -1,18 +1,22 @@
 //! `goro::run` and `goro::Builder`: a Tokio multi-threaded runtime whose
 //! main goroutine's end is the program's end.
 
-use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
 
 use tokio::runtime::Runtime;
 
-use crate::carrier::Carriers;
-use crate::context::{self, EnterThread, Flags};
-use crate::id::GoroutineId;
-use crate::panic;
-use crate::task::{Named, Task};
+pub use crate::runtime::config::BuildError;
+
+use crate::goroutine::handle::JoinHandle;
+use crate::goroutine::id::GoroutineId;
+use crate::goroutine::site::Named;
+use crate::runtime::carriers::Carriers;
+use crate::runtime::config::{cores, gomaxprocs_env};
+use crate::runtime::context::{self, EnterThread, Flags};
+use crate::runtime::poll::Task;
+use crate::runtime::{hosting, panic, rlimit};
 
 /// What a panic in a goroutine does to the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -43,68 +47,6 @@ pub enum Panic {
     /// [`JoinHandle`]: crate::JoinHandle
     /// [`JoinError`]: crate::JoinError
     Isolate,
-}
-
-/// Why a runtime could not start.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// `GOMAXPROCS` in the environment is not a whole number of 1 or more.
-    Gomaxprocs(String),
-    /// [`Builder::worker_threads`] was given 0.
-    ZeroWorkerThreads,
-    /// [`Builder::max_blocking_threads`] was given 0.
-    ZeroMaxBlockingThreads,
-    /// `GORO_WATCHDOG` in the environment is not `off` or a duration such as
-    /// `250ms`.
-    Watchdog(String),
-    /// `GORO_TRACE_EVENTS` in the environment is not a whole number of 1 or
-    /// more.
-    TraceEvents(String),
-    /// `run` was called on a thread that is already inside a runtime.
-    InsideRuntime,
-    /// The operating system refused what the runtime needs (threads, an
-    /// event queue).
-    Io(std::io::Error),
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::Gomaxprocs(value) => write!(
-                f,
-                "GOMAXPROCS={value:?} is not valid: set it to a whole number of worker threads, 1 or more, or unset it"
-            ),
-            BuildError::ZeroWorkerThreads => f.write_str(
-                "worker_threads(0) is not valid: a runtime needs at least 1 worker thread",
-            ),
-            BuildError::ZeroMaxBlockingThreads => f.write_str(
-                "max_blocking_threads(0) is not valid: the blocking pool needs at least 1 thread",
-            ),
-            BuildError::Watchdog(value) => write!(
-                f,
-                "GORO_WATCHDOG={value:?} is not valid: set it to a threshold such as 100ms, 2s or 500us, to off, or unset it"
-            ),
-            BuildError::TraceEvents(value) => write!(
-                f,
-                "GORO_TRACE_EVENTS={value:?} is not valid: set it to a whole number of events per thread, 1 or more, or unset it"
-            ),
-            BuildError::InsideRuntime => f.write_str(
-                "goro::run was called inside a runtime, which would block one of its threads: \
-                 start a goroutine with go!(..) or goro::spawn(..) instead",
-            ),
-            BuildError::Io(err) => write!(f, "could not start the runtime: {err}"),
-        }
-    }
-}
-
-impl std::error::Error for BuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BuildError::Io(err) => Some(err),
-            _ => None,
-        }
-    }
 }
 
 /// Configures and starts a goro runtime.
@@ -214,7 +156,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        started(self.start(Location::caller(), false, on_worker(future)))
+        or_fail(self.start(Location::caller(), false, on_worker(future)))
     }
 
     /// Like [`run`](Builder::run), but returns a configuration error instead
@@ -262,7 +204,7 @@ impl Builder {
     /// ```
     #[track_caller]
     pub fn run_local<F: Future>(self, future: F) -> F::Output {
-        started(self.start(Location::caller(), true, on_caller(future)))
+        or_fail(self.start(Location::caller(), true, on_caller(future)))
     }
 
     /// Like [`run_local`](Builder::run_local), but returns a configuration
@@ -278,7 +220,7 @@ impl Builder {
         self,
         at: &'static Location<'static>,
         on_caller: bool,
-        main: impl FnOnce(Box<Named>, &Runtime, Flags, &Arc<Carriers>) -> std::thread::Result<T>,
+        main: impl FnOnce(Started<'_>) -> std::thread::Result<T>,
     ) -> Result<T, BuildError> {
         if context::inside_runtime() {
             return Err(BuildError::InsideRuntime);
@@ -294,13 +236,12 @@ impl Builder {
                 return Err(err);
             }
         };
-        #[allow(unused_mut)]
-        let mut site = Named::new(at, Some(Arc::from("main")), GoroutineId::MAIN);
-        #[cfg(feature = "trace")]
-        {
-            site.traced = crate::trace::main_goroutine(at, on_caller);
-        }
-        let output = main(site, &runtime, flags, &carriers);
+        let output = main(Started {
+            at,
+            runtime: &runtime,
+            flags,
+            carriers: &carriers,
+        });
         if output.is_ok() {
             panic::settle_in_flight();
         }
@@ -338,10 +279,10 @@ impl Builder {
         #[cfg(feature = "trace")]
         let watchdog = match self.watchdog {
             Some(threshold) => threshold,
-            None => crate::trace::watchdog_from_env()?,
+            None => crate::trace::threshold_from_env()?,
         };
         panic::install_hook();
-        crate::rlimit::raise_open_files();
+        rlimit::raise_open_files();
         let mut tokio = tokio::runtime::Builder::new_multi_thread();
         tokio
             .worker_threads(workers)
@@ -356,16 +297,17 @@ impl Builder {
         let home = carriers.clone();
         tokio
             .on_thread_start(move || {
-                context::set_thread(
-                    flags,
-                    &home,
-                    #[cfg(feature = "trace")]
-                    watchdog,
-                );
+                context::set_thread(flags, &home);
+                #[cfg(feature = "trace")]
+                crate::trace::thread_started(watchdog);
             })
-            .on_thread_stop(context::clear_thread)
+            .on_thread_stop(|| {
+                context::clear_thread();
+                #[cfg(feature = "trace")]
+                crate::trace::thread_stopped();
+            })
             .on_thread_park(|| {
-                crate::carrier::on_park();
+                context::on_park();
                 #[cfg(feature = "trace")]
                 goro_trace::recorder::park();
             });
@@ -428,50 +370,95 @@ pub fn run_local<F: Future>(future: F) -> F::Output {
     Builder::new().run_local(future)
 }
 
+/// A runtime started for a main goroutine, and where `run` was called.
+struct Started<'a> {
+    at: &'static Location<'static>,
+    runtime: &'a Runtime,
+    flags: Flags,
+    carriers: &'a Arc<Carriers>,
+}
+
+impl Started<'_> {
+    /// The main goroutine: id 1, named `main`, spawned where `run` was
+    /// called.
+    fn site(&self) -> Box<Named> {
+        Named::new(self.at, Some(Arc::from("main")), GoroutineId::MAIN)
+    }
+}
+
 /// Runs the main goroutine on a worker, as a goroutine like any other, and
 /// waits for it on the calling thread.
-fn on_worker<F>(
-    future: F,
-) -> impl FnOnce(Box<Named>, &Runtime, Flags, &Arc<Carriers>) -> std::thread::Result<F::Output>
+fn on_worker<F>(future: F) -> impl FnOnce(Started<'_>) -> std::thread::Result<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    move |site, runtime, flags, carriers| {
-        // Hosted by a carrier and counted as any goroutine is: the calling
-        // thread belongs to the runtime only while it starts it.
-        let main = {
-            let _tokio = runtime.enter();
-            let _thread = EnterThread::new(flags, carriers);
-            context::spawn(flags, Task::new(future, site), GoroutineId::MAIN)
+    move |started| {
+        #[cfg(feature = "trace")]
+        return match crate::trace::main_goroutine(future, started.at, false) {
+            Ok(traced) => spawn_main(
+                started,
+                crate::trace::Watched::new(traced, Arc::from("main")),
+            ),
+            Err(future) => spawn_main(
+                started,
+                crate::trace::Watched::new(future, Arc::from("main")),
+            ),
         };
-        match runtime.block_on(main) {
-            Ok(output) => Ok(output),
-            Err(err) => match err.try_into_panic() {
-                Ok(payload) => Err(payload),
-                // Only the runtime's shutdown cancels it, and that comes
-                // after this.
-                Err(err) => unreachable!("{err}"),
-            },
-        }
+        #[cfg(not(feature = "trace"))]
+        spawn_main(started, future)
+    }
+}
+
+/// `on_worker`, for the main goroutine's future as decorated.
+fn spawn_main<F>(started: Started<'_>, future: F) -> std::thread::Result<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // Hosted by a carrier and counted as any goroutine is: the calling
+    // thread belongs to the runtime only while it starts it.
+    let main = {
+        let _tokio = started.runtime.enter();
+        let _thread = EnterThread::new(started.flags, started.carriers);
+        let task = Task::new(future, started.site());
+        JoinHandle::hosted(hosting::spawn(task, GoroutineId::MAIN))
+    };
+    match started.runtime.block_on(main) {
+        Ok(output) => Ok(output),
+        Err(err) => match err.try_into_panic() {
+            Ok(payload) => Err(payload),
+            // Only the runtime's shutdown cancels it, and that comes
+            // after this.
+            Err(err) => unreachable!("{err}"),
+        },
     }
 }
 
 /// Runs the main goroutine on the calling thread, which belongs to the
-/// runtime meanwhile.
-fn on_caller<F: Future>(
-    future: F,
-) -> impl FnOnce(Box<Named>, &Runtime, Flags, &Arc<Carriers>) -> std::thread::Result<F::Output> {
-    move |site, runtime, flags, carriers| {
-        let main = Task::new(future, site);
-        let _thread = EnterThread::new(flags, carriers);
-        catch_unwind(AssertUnwindSafe(|| runtime.block_on(main)))
+/// runtime meanwhile. No worker runs it, so the watchdog does not watch it.
+fn on_caller<F: Future>(future: F) -> impl FnOnce(Started<'_>) -> std::thread::Result<F::Output> {
+    move |started| {
+        #[cfg(feature = "trace")]
+        return match crate::trace::main_goroutine(future, started.at, true) {
+            Ok(traced) => block_on_caller(started, traced),
+            Err(future) => block_on_caller(started, future),
+        };
+        #[cfg(not(feature = "trace"))]
+        block_on_caller(started, future)
     }
+}
+
+/// `on_caller`, for the main goroutine's future as decorated.
+fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::Result<F::Output> {
+    let main = Task::new(future, started.site());
+    let _thread = EnterThread::new(started.flags, started.carriers);
+    catch_unwind(AssertUnwindSafe(|| started.runtime.block_on(main)))
 }
 
 /// A configuration error ends the process; `run` inside a runtime panics.
 #[track_caller]
-fn started<T>(result: Result<T, BuildError>) -> T {
+fn or_fail<T>(result: Result<T, BuildError>) -> T {
     match result {
         Ok(output) => output,
         Err(err @ BuildError::InsideRuntime) => panic!("{err}"),
@@ -483,29 +470,4 @@ fn started<T>(result: Result<T, BuildError>) -> T {
 pub(crate) fn fail_to_start(err: &BuildError) -> ! {
     eprintln!("goro: {err}");
     std::process::exit(2)
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// `GOMAXPROCS` from the environment: `Ok(None)` when unset or empty.
-fn gomaxprocs_env() -> Result<Option<usize>, BuildError> {
-    positive_env("GOMAXPROCS").map_err(BuildError::Gomaxprocs)
-}
-
-/// A whole number of 1 or more from the environment variable `name`:
-/// `Ok(None)` when unset or empty, `Err(value)` when it is something else.
-pub(crate) fn positive_env(name: &str) -> Result<Option<usize>, String> {
-    match std::env::var_os(name) {
-        None => Ok(None),
-        Some(raw) if raw.is_empty() => Ok(None),
-        Some(raw) => {
-            let text = raw.to_string_lossy();
-            match text.parse::<usize>() {
-                Ok(n) if n > 0 => Ok(Some(n)),
-                _ => Err(text.into_owned()),
-            }
-        }
-    }
 }

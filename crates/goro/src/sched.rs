@@ -1,6 +1,9 @@
-//! Go's scheduler functions: `gomaxprocs`, `num_goroutine`, `gosched`.
+//! Go's runtime functions: `gomaxprocs`, `num_goroutine`, `gosched`, and
+//! the current goroutine's `id`.
 
-use crate::context;
+use crate::goroutine::id::GoroutineId;
+use crate::runtime::context;
+use crate::spawn::runtime;
 
 /// The number of worker threads that run goroutines at once: Go's
 /// `runtime.GOMAXPROCS(0)`.
@@ -16,7 +19,7 @@ use crate::context;
 /// });
 /// ```
 pub fn gomaxprocs() -> usize {
-    context::runtime().0.metrics().num_workers()
+    runtime().0.metrics().num_workers()
 }
 
 /// The number of goroutines alive in the current runtime, the main goroutine
@@ -38,7 +41,7 @@ pub fn gomaxprocs() -> usize {
 /// });
 /// ```
 pub fn num_goroutine() -> usize {
-    let (handle, flags, carriers) = context::runtime();
+    let (handle, flags, carriers) = runtime();
     let tasks = || handle.metrics().num_alive_tasks();
     let goroutines = match carriers {
         Some(carriers) => carriers.goroutines(tasks),
@@ -59,4 +62,19 @@ pub fn num_goroutine() -> usize {
 /// ```
 pub async fn gosched() {
     tokio::task::yield_now().await;
+}
+
+/// Returns the id of the goroutine running this code, or `None` outside any
+/// goroutine (a plain thread, or a Tokio task not started through goro).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(goro::id(), None);
+/// goro::run(async {
+///     assert_eq!(goro::id(), Some(goro::GoroutineId::MAIN));
+/// });
+/// ```
+pub fn id() -> Option<GoroutineId> {
+    context::current()
 }

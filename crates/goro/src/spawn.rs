@@ -1,15 +1,26 @@
 //! Starting goroutines: `spawn`, `spawn_blocking`, `blocking` and the
-//! `Goroutine` builder for named ones.
+//! `Goroutine` builder for named ones; which runtime a goroutine goes to
+//! (this thread's goro runtime, the Tokio runtime it is in, or the
+//! process-wide goro runtime); and the decorators the `trace` feature
+//! puts around a goroutine's future.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::context::{self, Enter};
-use crate::id::GoroutineId;
-use crate::join::JoinHandle;
-use crate::panic::Relay;
-use crate::task::{self, Named, Spot, Task};
+use tokio::runtime::{Handle, Runtime};
+
+use crate::builder::{fail_to_start, Builder};
+use crate::goroutine::handle::JoinHandle;
+use crate::goroutine::id::GoroutineId;
+use crate::goroutine::site::{Named, Spot};
+use crate::runtime::carriers::Carriers;
+use crate::runtime::context::{self, Enter, Flags};
+use crate::runtime::hosting;
+use crate::runtime::panic::Relay;
+use crate::runtime::poll::{self, Task};
+#[cfg(feature = "trace")]
+use crate::trace;
 
 /// Starts a goroutine running `future` and returns its handle at once.
 ///
@@ -96,18 +107,18 @@ where
     // The call runs as the caller: on another thread, so with its id.
     let caller = context::running();
     #[cfg(feature = "trace")]
-    let f = crate::trace::blocking_call(f, false);
+    let f = trace::blocking_call(f, false);
     let call = move || {
         let _enter = caller.map(Enter::new);
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(value) => {
-                crate::panic::returned_normally();
+                crate::runtime::panic::returned_normally();
                 Ok(value)
             }
             Err(payload) => Err(Relay::catch(payload)),
         }
     };
-    match context::spawn_blocking(flags, call).await {
+    match route_blocking(flags, call).await {
         Ok(Ok(value)) => value,
         Ok(Err(relay)) => relay.resume(),
         Err(err) => panic!("goro::blocking: the call was cancelled, its runtime shut down ({err})"),
@@ -175,15 +186,81 @@ where
     F::Output: Send + 'static,
 {
     #[cfg(feature = "trace")]
-    if crate::trace::active() {
-        return crate::trace::spawn(future, name, at);
+    if trace::active() {
+        return spawn_traced(future, name, at);
     }
     let flags = context::flags();
     let id = GoroutineId::next();
     match name {
-        None => context::spawn(flags, Task::new(future, Spot { spawned_at: at, id }), id),
-        Some(name) => context::spawn(flags, Task::new(future, named(name, at, id)), id),
+        None => route(
+            flags,
+            Task::new(watched(future), Spot { spawned_at: at, id }),
+            id,
+        ),
+        Some(name) => {
+            let future = watched_named(future, &name);
+            route(flags, Task::new(future, named(name, at, id)), id)
+        }
     }
+}
+
+/// `spawn_at` for a goroutine that gets a span and is recorded. Never
+/// inlined, so that `spawn`'s fast path stays as small as without the
+/// feature.
+#[cfg(feature = "trace")]
+#[inline(never)]
+fn spawn_traced<F>(
+    future: F,
+    name: Option<Arc<str>>,
+    at: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let flags = context::flags();
+    let id = GoroutineId::next();
+    let spawning = trace::Spawning::new(id, name.as_deref(), at);
+    let future = spawning.decorate(future, name.clone(), at);
+    let handle = match &name {
+        None => route(
+            flags,
+            Task::new(watched(future), Spot { spawned_at: at, id }),
+            id,
+        ),
+        Some(name) => {
+            let future = watched_named(future, name);
+            route(flags, Task::new(future, named(name.clone(), at, id)), id)
+        }
+    };
+    spawning.spawned(name, at);
+    handle
+}
+
+/// The watchdog's decorator (feature `trace`): every goroutine's polls
+/// are watched on a runtime with a watchdog.
+#[cfg(feature = "trace")]
+#[inline(always)]
+fn watched<F>(future: F) -> trace::Watched<F, ()> {
+    trace::Watched::new(future, ())
+}
+
+#[cfg(feature = "trace")]
+#[inline(always)]
+fn watched_named<F>(future: F, name: &Arc<str>) -> trace::Watched<F, Arc<str>> {
+    trace::Watched::new(future, name.clone())
+}
+
+#[cfg(not(feature = "trace"))]
+#[inline(always)]
+fn watched<F>(future: F) -> F {
+    future
+}
+
+#[cfg(not(feature = "trace"))]
+#[inline(always)]
+fn watched_named<F>(future: F, _name: &Arc<str>) -> F {
+    future
 }
 
 fn spawn_blocking_at<F, R>(
@@ -198,29 +275,95 @@ where
     let flags = context::flags();
     let id = GoroutineId::next();
     #[cfg(feature = "trace")]
-    let (f, ts, parent, traced_name) = (
-        crate::trace::blocking_call(f, true),
-        goro_trace::recorder::now(),
-        context::current(),
+    let (f, spawning, traced_name) = (
+        trace::blocking_call(f, true),
+        goro_trace::recorder::recording().then(|| trace::Spawning::new(id, name.as_deref(), at)),
         name.clone(),
     );
     let inner = match name {
         None => {
             let site = Spot { spawned_at: at, id };
-            context::spawn_blocking(flags, move || task::guarded(&site, f))
+            route_blocking(flags, move || poll::guarded(&site, f))
         }
         Some(name) => {
             let site = named(name, at, id);
-            context::spawn_blocking(flags, move || task::guarded(&site, f))
+            route_blocking(flags, move || poll::guarded(&site, f))
         }
     };
     #[cfg(feature = "trace")]
-    if goro_trace::recorder::recording() {
-        crate::trace::spawned(ts, id, parent, traced_name, at);
+    if let Some(spawning) = spawning {
+        spawning.spawned(traced_name, at);
     }
     JoinHandle::new(inner, id)
 }
 
 fn named(name: Arc<str>, spawned_at: &'static Location<'static>, id: GoroutineId) -> Box<Named> {
     Named::new(spawned_at, Some(name), id)
+}
+
+/// Starts `task` as goroutine `id` on the runtime a goroutine started from
+/// here belongs to: this thread's goro runtime (hosted by a carrier), else
+/// the Tokio runtime the thread is in, else the process-wide goro runtime.
+#[inline]
+fn route<F>(flags: Flags, task: F, id: GoroutineId) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    if flags.is_goro() {
+        // Every goro thread runs inside its runtime's Tokio context.
+        context::handed_off();
+        JoinHandle::hosted(hosting::spawn(task, id))
+    } else {
+        JoinHandle::new(with_foreign_or_global(|handle| handle.spawn(task)), id)
+    }
+}
+
+/// `route` for a blocking closure.
+fn route_blocking<F, R>(flags: Flags, f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    if flags.is_goro() {
+        tokio::task::spawn_blocking(f)
+    } else {
+        with_foreign_or_global(|handle| handle.spawn_blocking(f))
+    }
+}
+
+fn with_foreign_or_global<R>(f: impl FnOnce(&Handle) -> R) -> R {
+    match Handle::try_current() {
+        Ok(handle) => f(&handle),
+        Err(_) => f(global().0.handle()),
+    }
+}
+
+/// The handle and flags of the runtime that `go!` here would use, and its
+/// carriers if it is a goro runtime.
+pub(crate) fn runtime() -> (Handle, Flags, Option<Arc<Carriers>>) {
+    let flags = context::flags();
+    if flags.is_goro() {
+        (Handle::current(), flags, context::carriers())
+    } else {
+        match Handle::try_current() {
+            Ok(handle) => (handle, Flags::NONE, None),
+            Err(_) => {
+                let (runtime, flags, carriers) = global();
+                (runtime.handle().clone(), *flags, Some(carriers.clone()))
+            }
+        }
+    }
+}
+
+/// The process-wide runtime that goroutines started outside any runtime run
+/// on. It starts on first use, with the default [`Builder`] (so `GOMAXPROCS`
+/// applies), and lives as long as the process.
+fn global() -> &'static (Runtime, Flags, Arc<Carriers>) {
+    static GLOBAL: OnceLock<(Runtime, Flags, Arc<Carriers>)> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
+        Builder::new()
+            .build(false)
+            .unwrap_or_else(|err| fail_to_start(&err))
+    })
 }

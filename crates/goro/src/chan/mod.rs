@@ -81,15 +81,20 @@ macro_rules! state_methods {
 }
 use state_methods;
 
+mod buffered;
 mod core;
 mod error;
 mod op;
-pub(crate) mod pair;
+mod queues;
 mod receiver;
 mod ring;
 pub(crate) mod select;
 mod sender;
+mod unbuffered;
 mod waiter;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

@@ -14,8 +14,8 @@
 use std::task::{Context, Poll};
 
 use super::core::{Chan, Queue, RecvAttempt, SendAttempt};
-use super::pair::Pair;
 use super::waiter::{Joining, Waiter};
+use crate::util::pair::Pair;
 
 /// Where a waiting operation stands.
 pub(crate) enum Settled<O> {

@@ -2,11 +2,9 @@
 //! multi-consumer ring that needs no lock (Dmitry Vyukov's bounded queue, as
 //! crossbeam-channel's `array` flavour uses it).
 //!
-//! A channel's lock made every buffered send and receive contend for one
-//! cache line; with two workers that lock was the whole cost of the `mpmc`
-//! workload. Here a send and a receive each win one compare-and-swap, on the
-//! tail or the head, and then own their slot until they publish it through
-//! the slot's stamp.
+//! A send and a receive each win one compare-and-swap, on the tail or the
+//! head, and then own their slot until they publish it through the slot's
+//! stamp; they never contend for the channel's lock.
 //!
 //! Positions: `head` and `tail` hold a lap and an index (`lap | index`); a
 //! slot's stamp says what the slot waits for. A slot at position `p` is free
@@ -20,27 +18,27 @@
 //! finds its slot still being read reports the ring full, a receive that
 //! finds its slot still being written reports it empty. The channel then
 //! queues the operation, and the thread that was in the middle of it wakes
-//! the operation when it is done (see `chan/core.rs`). On a worker thread a
+//! the operation when it is done (see `buffered.rs`). On a worker thread a
 //! spin would be worse than a wait: the thread that must finish may be
 //! preempted.
 //!
-//! The one `unsafe` part of goro: a slot's value is a bare cell, owned by
-//! whoever won the slot's position until the stamp hands it on. A mutex per
-//! slot (never contended, the stamp already hands each slot to one thread)
-//! did the same safely, but locking and unlocking it were a quarter of a
-//! send's time on the `mpmc` workload (`perf annotate`): each is one more
-//! read-modify-write on a cache line the other worker just wrote.
+//! A slot's value is a bare cell (`unsafe`), owned by whoever won the
+//! slot's position until the stamp hands it on. Why not a mutex per slot,
+//! which would be safe and never contended: locking and unlocking it is one
+//! more read-modify-write on a cache line another worker just wrote, on
+//! every send and receive (`docs/decisions/ring-buffer.md`).
 #![allow(unsafe_code)]
 
 use std::mem::MaybeUninit;
 
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::util::padded::CachePadded;
 
 pub(crate) struct Ring<T> {
     /// Where the next receive reads.
-    head: Padded<AtomicUsize>,
+    head: CachePadded<AtomicUsize>,
     /// Where the next send writes, and the mark bit.
-    tail: Padded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
     slots: Box<[Slot<T>]>,
     cap: usize,
     /// Set in `tail` once sends must fail; a power of two above any index.
@@ -65,18 +63,6 @@ struct Slot<T> {
 unsafe impl<T: Send> Send for Ring<T> {}
 // SAFETY: as for `Send`: shared `&Ring` only pushes and pops whole values.
 unsafe impl<T: Send> Sync for Ring<T> {}
-
-/// Keeps `head` and `tail` on cache lines of their own, so that senders and
-/// receivers do not invalidate each other's position.
-#[repr(align(128))]
-struct Padded<T>(T);
-
-impl<T> std::ops::Deref for Padded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
 
 /// Why a send did not go into the ring.
 pub(crate) enum PushError<T> {
@@ -110,8 +96,8 @@ impl<T> Ring<T> {
             })
             .collect();
         Ring {
-            head: Padded(AtomicUsize::new(0)),
-            tail: Padded(AtomicUsize::new(0)),
+            head: CachePadded(AtomicUsize::new(0)),
+            tail: CachePadded(AtomicUsize::new(0)),
             slots,
             cap,
             mark,
@@ -272,6 +258,11 @@ impl<T> Ring<T> {
                 std::cmp::Ordering::Greater => tail = self.tail.load(Ordering::SeqCst),
             }
         }
+    }
+
+    /// The number of slots.
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
     }
 
     /// How many values the ring holds (a snapshot).

@@ -27,11 +27,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::op::{Operation, Settled};
-use super::pair::Pair;
 use super::receiver::Recv;
 use super::sender::Send;
 use super::waiter::{Joining, Outcome, Selection};
 use super::SendError;
+use crate::util::pair::Pair;
 
 /// The most branches one `select!` may have.
 pub(crate) const MAX_BRANCHES: usize = 64;

@@ -17,23 +17,36 @@
 //! owner's abort cannot pass), moves the value, then publishes `CLAIMED + i`
 //! with a release store. The owner reads its packet only after it saw its
 //! own operation `CLAIMED` (acquire), or when no counterpart can claim any
-//! more (it aborted, or another operation committed). A lock per packet
-//! here cost each hand-off four atomic read-modify-writes.
+//! more (it aborted, or another operation committed). Why not a lock per
+//! packet: it adds atomic read-modify-writes to every hand-off
+//! (`docs/decisions/lock-free-packets.md`).
 #![allow(unsafe_code)]
 
 use std::task::Waker;
 
-use super::pair::{Handles, Pair};
 use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::util::pair::{Handles, Pair};
 
+// The states of a selection. `WAITING` is the only one a counterpart can
+// claim from and the owner can abort from; `ABORTED` and `CLAIMED + i` are
+// final.
+
+/// Waiting: a counterpart may claim it (to `CLAIMING`), the owner may abort
+/// it (to `ABORTED`) or replace its waker (to `SETTING_WAKER`). Nobody
+/// touches a packet but the owner before queueing.
 const WAITING: usize = 0;
+/// The owner stopped waiting before any counterpart claimed it; final. No
+/// counterpart touches its packets or waker any more.
 const ABORTED: usize = 1;
 /// A counterpart is moving a value into or out of one of the selection's
-/// packets, and taking the waker; `CLAIMED + i` follows.
+/// packets, and taking the waker; only that counterpart touches them, and
+/// `CLAIMED + i` follows (published with release).
 const CLAIMING: usize = 2;
-/// The owner is replacing the waker (still waiting); `WAITING` follows.
+/// The owner is replacing the waker (still waiting); only the owner
+/// touches the waker, and `WAITING` follows.
 const SETTING_WAKER: usize = 3;
-/// `CLAIMED + i`: operation `i` of the selection committed.
+/// `CLAIMED + i`: operation `i` of the selection committed; final. The
+/// counterpart is done with the packet, which is the owner's again.
 const CLAIMED: usize = 4;
 
 /// What became of a selection.
@@ -84,7 +97,7 @@ pub(crate) struct Wake(Option<Waker>);
 impl Wake {
     pub(crate) fn wake(self) {
         if let Some(waker) = self.0 {
-            crate::context::handed_off();
+            crate::runtime::context::handed_off();
             waker.wake();
         }
     }

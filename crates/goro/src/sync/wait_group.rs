@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
-use crate::join::JoinHandle;
+use crate::goroutine::handle::JoinHandle;
 use crate::loom::{AtomicIsize, Condvar, Mutex, Ordering};
 
 /// Waits for a collection of goroutines to finish: Go's `sync.WaitGroup`.

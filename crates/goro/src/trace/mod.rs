@@ -51,22 +51,23 @@
 //! costs each poll a few plain stores and reads of the thread's state, and
 //! no thread runs for it until a runtime starts.
 
-use std::cell::{Cell, OnceCell, RefCell};
-use std::future::Future;
+mod traced;
+mod watch;
+
+use std::cell::Cell;
+use std::panic::Location;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
 
 use goro_trace::recorder;
 use goro_trace::{GoroutineInfo, Outcome};
 
-use crate::builder::BuildError;
-use crate::context;
-use crate::id::GoroutineId;
-use crate::join::JoinHandle;
-use crate::task::{Named, Site, Task};
+use crate::goroutine::id::GoroutineId;
+use crate::runtime::config::{positive_env, BuildError};
+use crate::runtime::{context, panic};
+
+pub(crate) use traced::Traced;
+pub(crate) use watch::{thread_started, thread_stopped, threshold_from_env, Watched};
 
 pub use goro_trace::export::Files;
 
@@ -77,208 +78,53 @@ pub(crate) fn active() -> bool {
     recorder::recording() || tracing::enabled!(target: "goro::sched", tracing::Level::INFO)
 }
 
-/// The tracing state of a traced goroutine.
-#[derive(Debug)]
-pub(crate) struct Traced {
-    parent: Option<GoroutineId>,
-    /// Known from the first poll on.
-    id: Cell<Option<GoroutineId>>,
-    span: OnceCell<tracing::Span>,
-    /// The task's waker last seen, and the recording waker wrapping it.
-    waker: RefCell<Option<(Waker, Waker)>>,
-    ended: Cell<bool>,
-}
-
-impl Traced {
-    pub(crate) fn new(parent: Option<GoroutineId>) -> Traced {
-        Traced {
-            parent,
-            id: Cell::new(None),
-            span: OnceCell::new(),
-            waker: RefCell::new(None),
-            ended: Cell::new(false),
-        }
-    }
-
-    /// Polls the goroutine's future inside its span, recording the poll
-    /// and the wakes of this poll's waker.
-    #[inline]
-    pub(crate) fn poll<F: Future>(
-        &self,
-        site: &impl Site,
-        future: Pin<&mut F>,
-        cx: &mut Context<'_>,
-    ) -> Poll<F::Output> {
-        let id = match self.id.get() {
-            Some(id) => id,
-            None => self.first_poll(site),
-        };
-        let _entered = self.span.get().map(tracing::Span::enter);
-        let recording = recorder::recording();
-        let start = recorder::now();
-        let unwinding = Unwinding {
-            traced: self,
-            id,
-            start,
-        };
-        let output = if recording {
-            let waker = self.waker(id, cx.waker());
-            future.poll(&mut Context::from_waker(&waker))
-        } else {
-            future.poll(cx)
-        };
-        std::mem::forget(unwinding);
-        if recording {
-            recorder::poll(start, id.as_u64(), output.is_ready());
-        }
-        if output.is_ready() {
-            self.ended(id, Outcome::Completed);
-        }
-        output
-    }
-
-    #[cold]
-    fn first_poll(&self, site: &impl Site) -> GoroutineId {
-        let id = site.id();
-        self.id.set(Some(id));
-        let at = site.spawned_at();
-        let span = tracing::info_span!(
-            target: "goro::sched",
-            parent: None,
-            "goroutine",
-            id = id.as_u64(),
-            name = site.name(),
-            spawned_at = %format_args!("{}:{}", at.file(), at.line()),
-            parent = self.parent.map(GoroutineId::as_u64),
-        );
-        // The spawner records who this goroutine is once the spawn has
-        // returned; the goroutine may run first, and even end the process
-        // (a panic exit writes the recording), so it says it too.
-        recorder::identify(GoroutineInfo {
-            id: id.as_u64(),
-            name: site.name_arc().cloned(),
-            spawned_at: at,
-            parent: self.parent.map(GoroutineId::as_u64),
-        });
-        tracing::trace!(target: "goro::sched", parent: &span, "first poll");
-        let _ = self.span.set(span);
-        id
-    }
-
-    /// The recording waker for this poll: the task's own waker, wrapped.
-    fn waker(&self, id: GoroutineId, inner: &Waker) -> Waker {
-        let mut cache = self.waker.borrow_mut();
-        if let Some((seen, wrapped)) = cache.as_ref() {
-            if seen.will_wake(inner) {
-                return wrapped.clone();
-            }
-        }
-        let wrapped = Waker::from(Arc::new(RecordingWaker {
-            target: id.as_u64(),
-            inner: inner.clone(),
-        }));
-        *cache = Some((inner.clone(), wrapped.clone()));
-        wrapped
-    }
-
-    fn ended(&self, id: GoroutineId, outcome: Outcome) {
-        if self.ended.replace(true) {
-            return;
-        }
-        recorder::end(id.as_u64(), outcome);
-        // (No span if it was never polled: the id says who.)
-        let span = self.span.get().cloned().unwrap_or_else(tracing::Span::none);
-        let goroutine = id.as_u64();
-        match outcome {
-            Outcome::Completed => {
-                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "completed")
-            }
-            Outcome::Panicked => {
-                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "panicked")
-            }
-            Outcome::Cancelled => {
-                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "cancelled")
-            }
-        }
-    }
-
-    /// The goroutine's future is being dropped: if it did not complete, it
-    /// was cancelled (aborted, or abandoned at shutdown), perhaps before
-    /// its first poll; Tokio drops a task's future with its id set.
-    pub(crate) fn dropped(&self, site: &impl Site) {
-        let id = self.id.get().unwrap_or_else(|| site.id());
-        self.ended(id, Outcome::Cancelled);
-    }
-}
-
-/// Records the poll and the panic when a traced poll unwinds.
-struct Unwinding<'a> {
-    traced: &'a Traced,
+/// A traced goroutine being spawned: what its spawner records.
+pub(crate) struct Spawning {
+    ts: goro_trace::clock::Stamp,
     id: GoroutineId,
-    start: goro_trace::clock::Stamp,
+    parent: Option<GoroutineId>,
 }
 
-impl Drop for Unwinding<'_> {
-    fn drop(&mut self) {
-        recorder::poll(self.start, self.id.as_u64(), true);
-        self.traced.ended(self.id, Outcome::Panicked);
-    }
-}
-
-/// A task's waker that records who wakes the goroutine.
-struct RecordingWaker {
-    target: u64,
-    inner: Waker,
-}
-
-impl RecordingWaker {
-    fn record(&self) {
-        recorder::wake(self.target, context::current().map(GoroutineId::as_u64));
-    }
-}
-
-impl Wake for RecordingWaker {
-    fn wake(self: Arc<Self>) {
-        self.record();
-        match Arc::try_unwrap(self) {
-            Ok(waker) => waker.inner.wake(),
-            Err(waker) => waker.inner.wake_by_ref(),
+impl Spawning {
+    /// Goroutine `id` is about to be spawned from here. The id is known
+    /// before the goroutine exists, so a subscriber hears `spawned` before
+    /// any event of the goroutine's own.
+    pub(crate) fn new(
+        id: GoroutineId,
+        name: Option<&str>,
+        at: &'static Location<'static>,
+    ) -> Spawning {
+        let spawning = Spawning {
+            ts: recorder::now(),
+            id,
+            parent: context::current(),
+        };
+        if tracing::enabled!(target: "goro::sched", tracing::Level::TRACE) {
+            say_spawned(&tracing::Span::current(), id, spawning.parent, name, at);
         }
+        spawning
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.record();
-        self.inner.wake_by_ref();
+    /// The goroutine's future, traced.
+    pub(crate) fn decorate<F>(
+        &self,
+        future: F,
+        name: Option<Arc<str>>,
+        at: &'static Location<'static>,
+    ) -> Traced<F> {
+        Traced::new(future, self.id, self.parent, name, at)
     }
-}
 
-/// `spawn` for a traced goroutine. Never inlined, so that `spawn`'s fast
-/// path stays as small as without the feature (measured: 28 instructions
-/// per goroutine when inlined).
-#[inline(never)]
-pub(crate) fn spawn<F>(
-    future: F,
-    name: Option<Arc<str>>,
-    at: &'static std::panic::Location<'static>,
-) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let flags = context::flags();
-    let ts = recorder::now();
-    let parent = context::current();
-    let id = GoroutineId::next();
-    // The id is known before the goroutine exists, so a subscriber hears
-    // `spawned` before any event of the goroutine's own.
-    if tracing::enabled!(target: "goro::sched", tracing::Level::TRACE) {
-        say_spawned(&tracing::Span::current(), id, parent, name.as_deref(), at);
+    /// The goroutine was spawned: record it.
+    pub(crate) fn spawned(self, name: Option<Arc<str>>, at: &'static Location<'static>) {
+        recorder::spawn(
+            self.ts,
+            self.id.as_u64(),
+            self.parent.map(GoroutineId::as_u64),
+            name,
+            at,
+        );
     }
-    let mut site = Named::new(at, name.clone(), id);
-    site.traced = Some(Traced::new(parent));
-    let handle = context::spawn(flags, Task::new(future, site), id);
-    recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
-    handle
 }
 
 /// The `spawned` event of a traced goroutine, heard only when a subscriber
@@ -288,7 +134,7 @@ fn say_spawned(
     id: GoroutineId,
     parent: Option<GoroutineId>,
     name: Option<&str>,
-    at: &'static std::panic::Location<'static>,
+    at: &'static Location<'static>,
 ) {
     tracing::trace!(
         target: "goro::sched",
@@ -299,19 +145,6 @@ fn say_spawned(
         parent = parent.map(GoroutineId::as_u64),
         "spawned"
     );
-}
-
-/// Records and announces the spawn of goroutine `id` (one without a
-/// [`Traced`]: `spawn_blocking`'s) at time `ts`.
-pub(crate) fn spawned(
-    ts: goro_trace::clock::Stamp,
-    id: GoroutineId,
-    parent: Option<GoroutineId>,
-    name: Option<Arc<str>>,
-    at: &'static std::panic::Location<'static>,
-) {
-    say_spawned(&tracing::Span::current(), id, parent, name.as_deref(), at);
-    recorder::spawn(ts, id.as_u64(), parent.map(GoroutineId::as_u64), name, at);
 }
 
 /// Wraps a blocking call so that its hand-off and run are recorded, if a
@@ -351,14 +184,16 @@ pub(crate) fn blocking_call<R>(f: impl FnOnce() -> R, own_goroutine: bool) -> im
     }
 }
 
-/// The main goroutine's tracing state, for `run`; `on_caller` if it runs
-/// on the calling thread (`run_local`) rather than on a worker.
-pub(crate) fn main_goroutine(
-    at: &'static std::panic::Location<'static>,
+/// Traces the main goroutine's future, for `run`, if goroutines are
+/// traced now; `on_caller` if it runs on the calling thread (`run_local`)
+/// rather than on a worker.
+pub(crate) fn main_goroutine<F>(
+    future: F,
+    at: &'static Location<'static>,
     on_caller: bool,
-) -> Option<Traced> {
+) -> Result<Traced<F>, F> {
     if !active() {
-        return None;
+        return Err(future);
     }
     if on_caller {
         recorder::set_thread_kind(goro_trace::ThreadKind::Main);
@@ -369,7 +204,13 @@ pub(crate) fn main_goroutine(
         spawned_at: at,
         parent: None,
     });
-    Some(Traced::new(None))
+    Ok(Traced::new(
+        future,
+        GoroutineId::MAIN,
+        None,
+        Some(Arc::from("main")),
+        at,
+    ))
 }
 
 /// The recording in progress, started by `GORO_TRACE` or by [`start`].
@@ -396,9 +237,7 @@ pub(crate) fn start_from_env() -> Result<EnvRecording, BuildError> {
         _ => return Ok(EnvRecording { owner: false }),
     };
     let mut config = recorder::Config::default();
-    if let Some(n) =
-        crate::builder::positive_env("GORO_TRACE_EVENTS").map_err(BuildError::TraceEvents)?
-    {
+    if let Some(n) = positive_env("GORO_TRACE_EVENTS").map_err(BuildError::TraceEvents)? {
         config.events_per_thread = n;
     }
     let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
@@ -410,6 +249,8 @@ pub(crate) fn start_from_env() -> Result<EnvRecording, BuildError> {
         from_env: true,
     });
     drop(active);
+    // A panic exit, or Ctrl-C, writes the recording first.
+    panic::set_exit_hook(exiting);
     listen_for_ctrl_c();
     Ok(EnvRecording { owner: true })
 }
@@ -436,7 +277,8 @@ pub(crate) fn abandon(env: EnvRecording) {
 }
 
 /// The process is about to exit (a panic, Ctrl-C): write any recording.
-pub(crate) fn exiting() {
+/// The exit hook a recording registers.
+fn exiting() {
     finish_active(false, true);
 }
 
@@ -512,10 +354,7 @@ fn listen_for_ctrl_c() {
                             "goro: interrupted: writing the trace (Ctrl-C again to exit without it)"
                         );
                     }
-                    let exit = || {
-                        exiting();
-                        std::process::exit(130)
-                    };
+                    let exit = || panic::exit_process(130);
                     if std::thread::Builder::new()
                         .name("goro-trace-exit".into())
                         .spawn(exit)
@@ -605,6 +444,8 @@ pub fn start(dir: impl Into<PathBuf>) -> Result<TraceGuard, TraceError> {
         from_env: false,
     });
     drop(active);
+    // A panic exit, or Ctrl-C, writes the recording first.
+    panic::set_exit_hook(exiting);
     listen_for_ctrl_c();
     Ok(TraceGuard { finished: false })
 }
@@ -637,59 +478,5 @@ impl Drop for TraceGuard {
         if !self.finished {
             finish_active(false, true);
         }
-    }
-}
-
-/// Parses `GORO_WATCHDOG`: unset or empty is the default threshold, `off`
-/// or `0` turns the watchdog off, otherwise a number with a unit.
-pub(crate) fn watchdog_from_env() -> Result<Option<Duration>, BuildError> {
-    match std::env::var_os("GORO_WATCHDOG") {
-        None => Ok(Some(goro_trace::watchdog::DEFAULT_THRESHOLD)),
-        Some(raw) if raw.is_empty() => Ok(Some(goro_trace::watchdog::DEFAULT_THRESHOLD)),
-        Some(raw) => {
-            let text = raw.to_string_lossy();
-            parse_threshold(text.trim()).ok_or_else(|| BuildError::Watchdog(text.into_owned()))
-        }
-    }
-}
-
-fn parse_threshold(text: &str) -> Option<Option<Duration>> {
-    if text.eq_ignore_ascii_case("off") || text == "0" {
-        return Some(None);
-    }
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let n: u64 = number.parse().ok()?;
-    let threshold = match unit.trim() {
-        "us" | "µs" => Duration::from_micros(n),
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        _ => return None,
-    };
-    Some((!threshold.is_zero()).then_some(threshold))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thresholds() {
-        assert_eq!(parse_threshold("off"), Some(None));
-        assert_eq!(parse_threshold("0"), Some(None));
-        assert_eq!(
-            parse_threshold("250ms"),
-            Some(Some(Duration::from_millis(250)))
-        );
-        assert_eq!(parse_threshold("2s"), Some(Some(Duration::from_secs(2))));
-        assert_eq!(
-            parse_threshold("500us"),
-            Some(Some(Duration::from_micros(500)))
-        );
-        assert_eq!(parse_threshold("100"), None);
-        assert_eq!(parse_threshold("fast"), None);
-        assert_eq!(parse_threshold("ms"), None);
     }
 }

@@ -1,14 +1,13 @@
-//! `JoinHandle` and `JoinError`: waiting for a goroutine's result.
+//! `JoinHandle`: waiting for a goroutine's result.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::carrier::Join;
-use crate::chan::pair::Pair;
-use crate::id::GoroutineId;
+use super::id::GoroutineId;
+use super::join::{Join, JoinError};
+use crate::util::pair::Pair;
 
 /// An owned permission to wait for a goroutine's result.
 ///
@@ -89,9 +88,9 @@ impl<T> Future for JoinHandle<T> {
             Inner::Task(task, id) => {
                 let id = *id;
                 Pin::new(task).poll(cx).map(|result| {
-                    result.map_err(|err| JoinError {
-                        id,
-                        panic: err.try_into_panic().ok(),
+                    result.map_err(|err| match err.try_into_panic() {
+                        Ok(payload) => JoinError::panicked(id, payload),
+                        Err(_) => JoinError::cancelled(id),
                     })
                 })
             }
@@ -107,90 +106,3 @@ impl<T> fmt::Debug for JoinHandle<T> {
             .finish()
     }
 }
-
-/// Why a goroutine produced no result: it panicked, or it was cancelled.
-pub struct JoinError {
-    id: GoroutineId,
-    /// The panic's payload; `None` when cancelled.
-    panic: Option<Box<dyn Any + Send + 'static>>,
-}
-
-impl JoinError {
-    pub(crate) fn panicked(id: GoroutineId, payload: Box<dyn Any + Send + 'static>) -> JoinError {
-        JoinError {
-            id,
-            panic: Some(payload),
-        }
-    }
-
-    pub(crate) fn cancelled(id: GoroutineId) -> JoinError {
-        JoinError { id, panic: None }
-    }
-
-    /// The goroutine that failed.
-    pub fn id(&self) -> GoroutineId {
-        self.id
-    }
-
-    /// Whether the goroutine panicked.
-    pub fn is_panic(&self) -> bool {
-        self.panic.is_some()
-    }
-
-    /// Whether the goroutine was cancelled: by [`JoinHandle::abort`], or
-    /// because its runtime shut down.
-    pub fn is_cancelled(&self) -> bool {
-        self.panic.is_none()
-    }
-
-    /// The panic's payload, to resume it with [`std::panic::resume_unwind`].
-    ///
-    /// # Panics
-    ///
-    /// Panics if the goroutine was cancelled; see
-    /// [`try_into_panic`](JoinError::try_into_panic).
-    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .unwrap_or_else(|err| panic!("`JoinError::into_panic` called on a cancellation: {err}"))
-    }
-
-    /// The panic's payload, or the error itself if it was a cancellation.
-    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
-        match self.panic {
-            Some(payload) => Ok(payload),
-            None => Err(self),
-        }
-    }
-}
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.panic {
-            Some(payload) => write!(
-                f,
-                "goroutine {} panicked: {}",
-                self.id,
-                crate::panic::message(&**payload)
-            ),
-            None => write!(f, "goroutine {} was cancelled", self.id),
-        }
-    }
-}
-
-impl fmt::Debug for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.panic {
-            Some(payload) => f
-                .debug_struct("JoinError::Panic")
-                .field("id", &self.id)
-                .field("message", &crate::panic::message(&**payload))
-                .finish(),
-            None => f
-                .debug_struct("JoinError::Cancelled")
-                .field("id", &self.id)
-                .finish(),
-        }
-    }
-}
-
-impl std::error::Error for JoinError {}

@@ -1,4 +1,4 @@
-//! Goroutine identity: ids, and which goroutine the current thread is running.
+//! Goroutine ids.
 
 use std::fmt;
 use std::num::NonZeroU64;
@@ -53,21 +53,6 @@ impl fmt::Debug for GoroutineId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "GoroutineId({})", self.0)
     }
-}
-
-/// Returns the id of the goroutine running this code, or `None` outside any
-/// goroutine (a plain thread, or a Tokio task not started through goro).
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(goro::id(), None);
-/// goro::run(async {
-///     assert_eq!(goro::id(), Some(goro::GoroutineId::MAIN));
-/// });
-/// ```
-pub fn id() -> Option<GoroutineId> {
-    crate::context::current()
 }
 
 #[cfg(test)]

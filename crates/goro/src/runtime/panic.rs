@@ -24,9 +24,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::context::Running;
-use crate::id::GoroutineId;
-use crate::task::Site;
+use std::sync::OnceLock;
+
+use super::context;
+use crate::goroutine::id::GoroutineId;
+use crate::goroutine::join::message;
+use crate::goroutine::site::{Running, Site};
 
 /// Panics that started under `Panic::Exit` and were neither caught by user
 /// code nor turned into an exit yet.
@@ -61,7 +64,7 @@ pub(crate) fn install_hook() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        match crate::context::in_exit_goroutine() {
+        match context::in_exit_goroutine() {
             None => previous(info),
             // A second panic while the first unwinds (a destructor) is about
             // to abort the process: let the standard hook say why.
@@ -71,9 +74,7 @@ pub(crate) fn install_hook() {
             Some((running, dropping)) if dropping || cfg!(panic = "abort") => {
                 report_from_hook(running, info);
                 if dropping {
-                    #[cfg(feature = "trace")]
-                    crate::trace::exiting();
-                    std::process::exit(2);
+                    exit_process(2);
                 }
             }
             Some(_) => {
@@ -185,7 +186,7 @@ fn report_from_hook(running: Running, info: &std::panic::PanicHookInfo<'_>) {
     claim_exit();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "panic: {}\n", message(info.payload()));
-    let _ = write_goroutine(&mut err, running.id(), None, running.spawned_at);
+    let _ = write_goroutine(&mut err, running.id, None, running.spawned_at);
     if let Some(location) = info.location() {
         let _ = writeln!(err, "    panicked at {location}");
     }
@@ -197,7 +198,7 @@ fn report_from_hook(running: Running, info: &std::panic::PanicHookInfo<'_>) {
 pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
     claim_exit();
     let site = SITE.with(|s| s.borrow_mut().take());
-    let id = goroutine.running().id();
+    let id = goroutine.id();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "panic: {}\n", message(&*payload));
     let _ = write_goroutine(&mut err, id, goroutine.name(), goroutine.spawned_at());
@@ -211,9 +212,7 @@ pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
     }
     let _ = err.flush();
     drop(err);
-    #[cfg(feature = "trace")]
-    crate::trace::exiting();
-    std::process::exit(2)
+    exit_process(2)
 }
 
 /// `goroutine <id> [<name>] spawned at <file>:<line>`
@@ -230,13 +229,23 @@ fn write_goroutine(
     writeln!(out, " spawned at {}:{}", at.file(), at.line())
 }
 
-/// The text of a panic payload, as the standard hook prints it.
-pub(crate) fn message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&'static str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "Box<dyn Any>"
+/// What runs before the process exits on a panic (or on another exit that
+/// goro makes for the program): set once, by the first add-on that asks
+/// (the trace session, which writes its recording).
+static EXIT_HOOK: OnceLock<fn()> = OnceLock::new();
+
+/// Registers `hook` to run before goro ends the process; `false` if a
+/// hook is registered already.
+// Unused in a build without an add-on that needs it.
+#[allow(dead_code)]
+pub(crate) fn set_exit_hook(hook: fn()) -> bool {
+    EXIT_HOOK.set(hook).is_ok()
+}
+
+/// Runs the exit hook, then ends the process with `status`.
+pub(crate) fn exit_process(status: i32) -> ! {
+    if let Some(hook) = EXIT_HOOK.get() {
+        hook();
     }
+    std::process::exit(status)
 }

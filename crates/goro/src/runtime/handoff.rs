@@ -8,8 +8,7 @@
 //! goes to the back of the worker's queue *and wakes a parked worker* to
 //! steal it. On a hand-off workload that wake-up is pure cost: the other
 //! worker leaves its futex, often finds nothing, parks again, and when it
-//! does steal, the pair moves threads. A recording of 1M `pingpong` round
-//! trips showed 106k park/unpark cycles.
+//! does steal, the pair moves threads (`docs/decisions/handoff-budget.md`).
 //!
 //! So goro ends the run itself, one step earlier and quietly: after the
 //! third poll in a row on a thread that handed off, it spends the rest of

@@ -17,7 +17,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::ptr::NonNull;
 
-use crate::carrier::Block;
+use super::block::Block;
 use crate::loom::{fence, AtomicUsize, Ordering};
 
 /// One handle to a value made by [`Pair::new`] or [`Pair::new_with`] (two

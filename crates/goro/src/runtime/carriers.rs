@@ -1,0 +1,161 @@
+//! A goro runtime's carriers as a whole: the spare idle carriers that
+//! workers share, and the counts behind `num_goroutine`. Each thread's own
+//! idle list and count stripe live in its context (`context::Home`).
+
+use std::sync::atomic::{AtomicIsize, AtomicUsize};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+
+use super::hosted::Goroutine;
+use super::slot::Slot;
+use crate::loom::Ordering;
+use crate::util::padded::CachePadded;
+
+/// Idle carriers a thread keeps for itself; beyond that it moves half to
+/// the runtime's spare list.
+pub(crate) const LOCAL_MAX: usize = 64;
+/// Idle carriers moved between a thread and the spare list at once.
+pub(crate) const BATCH: usize = LOCAL_MAX / 2;
+/// Batches the spare list keeps; carriers beyond it end.
+const SPARE_BATCHES: usize = 64;
+
+/// A carrier's slot: goroutines are handed over in it, and it knows the
+/// carrier's runtime.
+pub(crate) type CarrierSlot = Slot<Goroutine, Arc<Carriers>>;
+
+/// An idle carrier: its waker, and the slot to put a goroutine in.
+pub(crate) struct Idle {
+    pub(crate) waker: Waker,
+    pub(crate) slot: Arc<CarrierSlot>,
+}
+
+/// A goro runtime's carriers: the spare idle ones, and the counts behind
+/// `num_goroutine`.
+#[derive(Default)]
+pub(crate) struct Carriers {
+    spare: Mutex<Vec<Vec<Idle>>>,
+    /// Goroutines started and not yet ended: the sum of the threads'
+    /// stripes (each written only by its thread, so no two workers share a
+    /// contended counter) and of this, for threads without one.
+    hosted: AtomicIsize,
+    stripes: Mutex<Vec<Arc<Stripe>>>,
+    /// Carrier tasks alive (idle or not): Tokio counts them as tasks.
+    carriers: AtomicUsize,
+}
+
+/// One thread's share of a runtime's count of hosted goroutines; only its
+/// thread writes it.
+#[derive(Default)]
+pub(crate) struct Stripe(CachePadded<AtomicIsize>);
+
+impl Stripe {
+    /// Only the stripe's own thread calls it.
+    #[inline]
+    pub(crate) fn add(&self, delta: isize) {
+        let count = self.0.load(Ordering::Relaxed);
+        self.0.store(count + delta, Ordering::Relaxed);
+    }
+}
+
+impl Carriers {
+    pub(crate) fn new() -> Arc<Carriers> {
+        Arc::new(Carriers::default())
+    }
+
+    /// Goroutines of this runtime alive now, not counting the main one:
+    /// hosted ones, and Tokio tasks that are not carriers (spawned on the
+    /// runtime by other means), of which `tokio_tasks` gives Tokio's count.
+    pub(crate) fn goroutines(&self, tokio_tasks: impl FnOnce() -> usize) -> usize {
+        let hosted = {
+            // Under the lock, so that a thread's stripe is counted once
+            // even while it retires (`retire`).
+            let stripes = self.stripes();
+            let striped: isize = stripes
+                .iter()
+                .map(|stripe| stripe.0.load(Ordering::Relaxed))
+                .sum();
+            self.hosted.load(Ordering::Relaxed) + striped
+        };
+        let hosted = usize::try_from(hosted).unwrap_or(0);
+        // A carrier is counted here before Tokio counts its task, and
+        // after Tokio stops (`Carrier`'s drop): so the larger of the counts
+        // read before and after Tokio's covers every carrier Tokio counted,
+        // and no carrier passes for another Tokio task.
+        let before = self.carriers.load(Ordering::Relaxed);
+        let tokio_tasks = tokio_tasks();
+        let after = self.carriers.load(Ordering::Relaxed);
+        hosted + tokio_tasks.saturating_sub(before.max(after))
+    }
+
+    /// Counts goroutines started (1) or ended (-1) on a thread without a
+    /// stripe of this runtime.
+    #[inline]
+    pub(crate) fn count_shared(&self, delta: isize) {
+        self.hosted.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A carrier task starts.
+    #[inline]
+    pub(crate) fn carrier_started(&self) {
+        self.carriers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `n` carrier tasks ended, and Tokio no longer counts them.
+    #[inline]
+    pub(crate) fn carriers_ended(&self, n: usize) {
+        self.carriers.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// At the runtime's end: drops the spare idle carriers, whose slots
+    /// point back here.
+    pub(crate) fn forget_idle(&self) {
+        let spare = std::mem::take(&mut *self.spare());
+        drop(spare);
+    }
+
+    /// A new stripe for a thread that joins the runtime.
+    pub(crate) fn stripe(&self) -> Arc<Stripe> {
+        let stripe = Arc::new(Stripe::default());
+        self.stripes().push(stripe.clone());
+        stripe
+    }
+
+    /// A thread leaves the runtime (a blocking-pool thread ends after a
+    /// while idle): its stripe's count moves to the shared counter, so that
+    /// the stripes do not pile up.
+    pub(crate) fn retire(&self, stripe: &Arc<Stripe>) {
+        let mut stripes = self.stripes();
+        self.hosted
+            .fetch_add(stripe.0.load(Ordering::Relaxed), Ordering::Relaxed);
+        stripes.retain(|s| !Arc::ptr_eq(s, stripe));
+    }
+
+    /// Takes a batch of spare idle carriers.
+    pub(crate) fn take_spare(&self) -> Option<Vec<Idle>> {
+        self.spare().pop()
+    }
+
+    /// Gives a batch of idle carriers, made by `batch`, to the spare
+    /// list; `false` (and `batch` is not called) if the list is full.
+    pub(crate) fn give_spare(&self, batch: impl FnOnce() -> Vec<Idle>) -> bool {
+        let mut spare = self.spare();
+        if spare.len() >= SPARE_BATCHES {
+            return false;
+        }
+        spare.push(batch());
+        true
+    }
+
+    #[cfg(test)]
+    pub(crate) fn stripe_count(&self) -> usize {
+        self.stripes().len()
+    }
+
+    fn stripes(&self) -> MutexGuard<'_, Vec<Arc<Stripe>>> {
+        self.stripes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn spare(&self) -> MutexGuard<'_, Vec<Vec<Idle>>> {
+        self.spare.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

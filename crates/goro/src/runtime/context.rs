@@ -1,0 +1,361 @@
+//! What the current thread is: whether it belongs to a goro runtime (and
+//! that runtime's settings and carriers), the idle carriers it keeps, and
+//! which goroutine it is polling or dropping. All of it lives here, and
+//! only this module's functions change it.
+//!
+//! Two thread-locals hold it. `STATE` is plain `Cell`s of `Copy` values,
+//! read on every spawn and poll: a thread-local without a destructor costs
+//! a few instructions and no check that it was registered for destruction.
+//! `HOME` holds what needs dropping (the runtime's carriers, the idle list),
+//! read on spawn and at a goroutine's end. The runtime a thread belongs to
+//! is written into both at once, by `set` alone (through `set_thread`,
+//! `clear_thread` and `EnterThread`), so the two never disagree.
+//!
+//! A goroutine always runs on the threads of the runtime it was spawned on,
+//! so the thread's settings are the goroutine's runtime's.
+
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use tokio::runtime::Handle;
+
+use super::carriers::{Carriers, Idle, Stripe};
+use super::handoff;
+use crate::goroutine::id::GoroutineId;
+use crate::goroutine::site::Running;
+
+/// Settings of the runtime a thread belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Flags(u8);
+
+impl Flags {
+    /// Not a thread of a goro runtime.
+    pub(crate) const NONE: Flags = Flags(0);
+    const GORO: u8 = 1;
+    const EXIT_ON_PANIC: u8 = 2;
+    const HAS_MAIN: u8 = 4;
+
+    /// The flags of the threads of a goro runtime.
+    pub(crate) fn goro(exit_on_panic: bool, has_main: bool) -> Flags {
+        let mut bits = Flags::GORO;
+        if exit_on_panic {
+            bits |= Flags::EXIT_ON_PANIC;
+        }
+        if has_main {
+            bits |= Flags::HAS_MAIN;
+        }
+        Flags(bits)
+    }
+
+    pub(crate) fn is_goro(self) -> bool {
+        self.0 & Flags::GORO != 0
+    }
+
+    pub(crate) fn exits_on_panic(self) -> bool {
+        self.0 & Flags::EXIT_ON_PANIC != 0
+    }
+
+    /// Whether a main goroutine runs on the thread that called `run`,
+    /// outside the carriers' count.
+    pub(crate) fn has_main(self) -> bool {
+        self.0 & Flags::HAS_MAIN != 0
+    }
+}
+
+/// A thread's place in a goro runtime's carriers.
+pub(crate) struct Home {
+    /// The runtime's carriers; `None` on a thread of no goro runtime.
+    pub(crate) carriers: Option<Arc<Carriers>>,
+    /// This thread's share of the runtime's goroutine count.
+    pub(crate) stripe: Option<Arc<Stripe>>,
+    /// The idle carriers this thread keeps.
+    pub(crate) idle: Vec<Idle>,
+    /// Carriers of this runtime that ended on this thread and are still
+    /// counted as alive (`hosting::Carrier`'s drop says why).
+    pub(crate) ended: usize,
+}
+
+impl Home {
+    /// Stops counting the carriers that ended here: Tokio is done with
+    /// them once this thread runs anything else (another task, a spawn, its
+    /// park hook).
+    #[inline]
+    pub(crate) fn settle_ended(&mut self) {
+        if self.ended > 0 {
+            if let Some(carriers) = &self.carriers {
+                carriers.carriers_ended(self.ended);
+            }
+            self.ended = 0;
+        }
+    }
+
+    /// Whether this thread belongs to the runtime of `carriers`.
+    #[inline]
+    pub(crate) fn is_home_of(&self, carriers: &Arc<Carriers>) -> bool {
+        self.carriers
+            .as_ref()
+            .is_some_and(|home| Arc::ptr_eq(home, carriers))
+    }
+
+    /// Counts goroutines of `carriers` started (1) or ended (-1) here.
+    fn count(&self, carriers: &Arc<Carriers>, delta: isize) {
+        match &self.stripe {
+            Some(stripe) if self.is_home_of(carriers) => stripe.add(delta),
+            _ => carriers.count_shared(delta),
+        }
+    }
+
+    /// Makes `carriers` this thread's runtime; returns the previous one and
+    /// the idle carriers kept for it, which the caller drops after letting
+    /// go of the context (their drop may run a goroutine's destructors).
+    fn rehome(&mut self, carriers: Option<Arc<Carriers>>) -> (Option<Arc<Carriers>>, Vec<Idle>) {
+        self.settle_ended();
+        let idle = std::mem::take(&mut self.idle);
+        if let Some(stripe) = self.stripe.take() {
+            if let Some(prev) = &self.carriers {
+                prev.retire(&stripe);
+            }
+        }
+        self.stripe = carriers.as_ref().map(|carriers| carriers.stripe());
+        (std::mem::replace(&mut self.carriers, carriers), idle)
+    }
+}
+
+struct ThreadState {
+    flags: Cell<Flags>,
+    /// The goroutine this thread is polling or dropping, if any.
+    current: Cell<Option<Running>>,
+    /// Whether it is dropping it (its future's destructors run).
+    dropping: Cell<bool>,
+    /// Whether the current poll woke or started a goroutine.
+    handed_off: Cell<bool>,
+    /// How many polls in a row on this thread handed off (see `handoff`).
+    run: Cell<u8>,
+}
+
+thread_local! {
+    static STATE: ThreadState = const {
+        ThreadState {
+            flags: Cell::new(Flags::NONE),
+            current: Cell::new(None),
+            dropping: Cell::new(false),
+            handed_off: Cell::new(false),
+            run: Cell::new(0),
+        }
+    };
+
+    static HOME: RefCell<Home> = const {
+        RefCell::new(Home {
+            carriers: None,
+            stripe: None,
+            idle: Vec::new(),
+            ended: 0,
+        })
+    };
+}
+
+/// The thread's flags.
+#[inline]
+pub(crate) fn flags() -> Flags {
+    STATE.with(|s| s.flags.get())
+}
+
+/// The goroutine the thread is polling or dropping.
+#[inline]
+pub(crate) fn running() -> Option<Running> {
+    STATE.with(|s| s.current.get())
+}
+
+/// Its id.
+#[inline]
+pub(crate) fn current() -> Option<GoroutineId> {
+    running().map(|running| running.id)
+}
+
+/// Makes the thread part of the runtime of `carriers`, with `flags`, or
+/// of none (`Flags::NONE`, `None`); returns what it was part of before.
+fn set(flags: Flags, carriers: Option<Arc<Carriers>>) -> (Flags, Option<Arc<Carriers>>) {
+    let prev_flags = STATE.with(|s| s.flags.replace(flags));
+    let (prev, idle) = HOME.with(|home| home.borrow_mut().rehome(carriers));
+    // Idle carriers of another runtime are of no use here.
+    drop(idle);
+    (prev_flags, prev)
+}
+
+/// Marks the current thread as one of a goro runtime's threads (Tokio's
+/// `on_thread_start`).
+pub(crate) fn set_thread(flags: Flags, carriers: &Arc<Carriers>) {
+    set(flags, Some(carriers.clone()));
+}
+
+/// Tokio's `on_thread_stop`.
+pub(crate) fn clear_thread() {
+    set(Flags::NONE, None);
+}
+
+/// Makes the calling thread part of a runtime until dropped: the thread
+/// that calls `run` while it starts the main goroutine, or for the whole
+/// run of a main goroutine that runs on it (`run_local`).
+pub(crate) struct EnterThread {
+    prev: Flags,
+    prev_home: Option<Arc<Carriers>>,
+}
+
+impl EnterThread {
+    pub(crate) fn new(flags: Flags, carriers: &Arc<Carriers>) -> EnterThread {
+        let (prev, prev_home) = set(flags, Some(carriers.clone()));
+        EnterThread { prev, prev_home }
+    }
+}
+
+impl Drop for EnterThread {
+    fn drop(&mut self) {
+        set(self.prev, self.prev_home.take());
+    }
+}
+
+/// Runs `f` with the thread's home; `None` if the thread is being torn
+/// down. Not reentrant (nothing `f` does may reach the home again).
+#[inline]
+pub(crate) fn with_home<R>(f: impl FnOnce(&mut Home) -> R) -> Option<R> {
+    HOME.try_with(|home| f(&mut home.borrow_mut())).ok()
+}
+
+/// `with_home`, or `None` if the home is in use further up this thread's
+/// stack (a carrier dropped while the home hands over another).
+#[inline]
+pub(crate) fn try_with_home<R>(f: impl FnOnce(&mut Home) -> R) -> Option<R> {
+    HOME.try_with(|home| home.try_borrow_mut().ok().map(|mut home| f(&mut home)))
+        .ok()
+        .flatten()
+}
+
+/// Counts goroutines of `carriers` started (1) or ended (-1) on the calling
+/// thread.
+#[inline]
+pub(crate) fn count(carriers: &Arc<Carriers>, delta: isize) {
+    let counted = HOME.try_with(|home| match home.try_borrow() {
+        Ok(home) => home.count(carriers, delta),
+        Err(_) => carriers.count_shared(delta),
+    });
+    if counted.is_err() {
+        carriers.count_shared(delta);
+    }
+}
+
+/// Tokio's park hook for a goro runtime's threads: see `Home::ended`.
+pub(crate) fn on_park() {
+    try_with_home(Home::settle_ended);
+}
+
+/// The calling thread's runtime's carriers, if it is a goro thread.
+pub(crate) fn carriers() -> Option<Arc<Carriers>> {
+    HOME.with(|home| home.borrow().carriers.clone())
+}
+
+/// Whether the calling thread is inside any runtime, goro's or Tokio's.
+pub(crate) fn inside_runtime() -> bool {
+    flags().is_goro() || Handle::try_current().is_ok()
+}
+
+/// Marks the thread as polling goroutine `running` until dropped; nests.
+pub(crate) struct Enter {
+    prev: Option<Running>,
+}
+
+impl Enter {
+    /// Enters the goroutine and returns whether its runtime exits on panic.
+    #[inline]
+    pub(crate) fn new(running: Running) -> (Enter, bool) {
+        STATE.with(|s| {
+            let prev = s.current.replace(Some(running));
+            (Enter { prev }, s.flags.get().exits_on_panic())
+        })
+    }
+}
+
+impl Drop for Enter {
+    #[inline]
+    fn drop(&mut self) {
+        STATE.with(|s| s.current.set(self.prev));
+    }
+}
+
+/// Notes that the current poll woke a goroutine, or started one: Tokio runs
+/// it next on this worker, from the LIFO slot.
+#[inline]
+pub(crate) fn handed_off() {
+    STATE.with(|s| s.handed_off.set(true));
+}
+
+/// At the end of a goroutine's poll on a worker: whether it ends a run of
+/// `handoff::RUN` polls in a row that handed off, so that the worker should
+/// take its next task from the queue (`handoff::end_run`). A nested poll
+/// (one goroutine's future polled inside another's) never ends a run.
+#[inline]
+pub(crate) fn run_ends() -> bool {
+    STATE.with(|s| {
+        if !s.handed_off.replace(false) {
+            s.run.set(0);
+            return false;
+        }
+        if s.current.get().is_some() {
+            return false;
+        }
+        let run = s.run.get() + 1;
+        let ends = run >= handoff::RUN;
+        s.run.set(if ends { 0 } else { run });
+        ends
+    })
+}
+
+/// Marks the thread as dropping the future of goroutine `running`. Tokio
+/// drops futures outside any poll, so nothing else is marked then.
+#[inline]
+pub(crate) fn enter_drop(running: Running) {
+    STATE.with(|s| {
+        s.current.set(Some(running));
+        s.dropping.set(true);
+    });
+}
+
+#[inline]
+pub(crate) fn leave_drop() {
+    STATE.with(|s| {
+        s.current.set(None);
+        s.dropping.set(false);
+    });
+}
+
+/// The goroutine the thread is polling (`false`) or dropping (`true`), if
+/// its runtime exits on panic (for the panic hook).
+pub(crate) fn in_exit_goroutine() -> Option<(Running, bool)> {
+    STATE.with(|s| {
+        let running = s.current.get().filter(|_| s.flags.get().exits_on_panic())?;
+        Some((running, s.dropping.get()))
+    })
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+
+    /// Threads that leave a runtime (blocking-pool threads come and go)
+    /// leave their count behind but not their stripe.
+    #[test]
+    fn a_thread_that_leaves_keeps_its_count_and_drops_its_stripe() {
+        let carriers = Carriers::new();
+        for _ in 0..3 {
+            let carriers = carriers.clone();
+            std::thread::spawn(move || {
+                set_thread(Flags::goro(true, false), &carriers);
+                count(&carriers, 1);
+                clear_thread();
+            })
+            .join()
+            .unwrap();
+        }
+        assert_eq!(carriers.stripe_count(), 0);
+        assert_eq!(carriers.goroutines(|| 0), 3);
+    }
+}

@@ -1,0 +1,15 @@
+//! The runtime under the goroutines: the thread context, carriers and the
+//! slot protocol, the poll wrapper, panics, the hand-off budget, and the
+//! configuration read from the environment. Nothing here spawns through
+//! the public API or knows of tracing.
+
+pub(crate) mod carriers;
+pub(crate) mod config;
+pub(crate) mod context;
+pub(crate) mod handoff;
+pub(crate) mod hosted;
+pub(crate) mod hosting;
+pub(crate) mod panic;
+pub(crate) mod poll;
+pub(crate) mod rlimit;
+pub(crate) mod slot;

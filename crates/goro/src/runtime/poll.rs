@@ -1,0 +1,95 @@
+//! The wrapper every goroutine runs in: who it is, and the panic policy
+//! applied around each poll and around the drop of its future.
+//!
+//! The wrapper adds one or two words to the user's future: an unnamed
+//! goroutine's `Spot` (spawn location and id) inline, a named one's behind
+//! a box (`Named`), so that the common goroutine stays as small as it can.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::context::{self, Enter};
+use super::{handoff, panic};
+use crate::goroutine::site::Site;
+
+pin_project! {
+    /// A goroutine's future: the user's future plus who it is.
+    ///
+    /// While the user's future is dropped (after it completed, or when the
+    /// goroutine is aborted or abandoned), the thread is marked as dropping
+    /// that goroutine, so that a panic in a destructor follows the panic
+    /// policy too: `PinnedDrop` marks it, and `scope`, dropped after
+    /// `future`, unmarks it.
+    pub(crate) struct Task<F, S: Site> {
+        #[pin]
+        future: F,
+        scope: DropScope<S>,
+    }
+
+    impl<F, S: Site> PinnedDrop for Task<F, S> {
+        fn drop(this: Pin<&mut Self>) {
+            context::enter_drop(this.scope.0.running());
+        }
+    }
+}
+
+/// Unmarks the thread once the goroutine's future has been dropped.
+struct DropScope<S>(S);
+
+impl<S> Drop for DropScope<S> {
+    fn drop(&mut self) {
+        context::leave_drop();
+    }
+}
+
+impl<F, S: Site> Task<F, S> {
+    pub(crate) fn new(future: F, site: S) -> Task<F, S> {
+        Task {
+            future,
+            scope: DropScope(site),
+        }
+    }
+}
+
+impl<F: Future, S: Site> Future for Task<F, S> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let future = this.future;
+        let poll = guarded(&this.scope.0, || future.poll(cx));
+        if context::run_ends() {
+            handoff::end_run(cx);
+        }
+        poll
+    }
+}
+
+/// Runs `f` as goroutine `site` on the current thread, applying the panic
+/// policy of the thread's runtime: under `Panic::Exit` a panic prints Go's
+/// report and ends the process; otherwise it unwinds to the caller (Tokio).
+#[inline]
+pub(crate) fn guarded<S: Site, R>(site: &S, f: impl FnOnce() -> R) -> R {
+    let (enter, exit_on_panic) = Enter::new(site.running());
+    if !exit_on_panic {
+        return f();
+    }
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => {
+            panic::returned_normally();
+            value
+        }
+        Err(payload) => {
+            // The poll is over: the thread is no longer in the goroutine
+            // while the exit runs its hook, or while a second panicking
+            // goroutine waits for the first to end the process.
+            drop(enter);
+            panic::exit(site, payload)
+        }
+    }
+}

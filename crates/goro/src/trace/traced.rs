@@ -1,0 +1,205 @@
+//! The decorator of a traced goroutine: its `tracing` span, and the
+//! recording of its polls, wakes and end.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use goro_trace::{recorder, GoroutineInfo, Outcome};
+use pin_project_lite::pin_project;
+
+use crate::goroutine::id::GoroutineId;
+use crate::runtime::context;
+
+pin_project! {
+    /// A traced goroutine's future: polled inside the goroutine's span,
+    /// its polls, wakes and end recorded while a recording runs. Dropped
+    /// before it completed, it was cancelled (aborted, or abandoned at
+    /// shutdown), perhaps before its first poll.
+    pub(crate) struct Traced<F> {
+        #[pin]
+        future: F,
+        state: Box<State>,
+    }
+
+    impl<F> PinnedDrop for Traced<F> {
+        fn drop(this: Pin<&mut Self>) {
+            this.state.ended(Outcome::Cancelled);
+        }
+    }
+}
+
+/// Who a traced goroutine is, and what its recording knows.
+#[derive(Debug)]
+struct State {
+    id: GoroutineId,
+    parent: Option<GoroutineId>,
+    name: Option<Arc<str>>,
+    spawned_at: &'static Location<'static>,
+    /// Made at the first poll.
+    span: OnceCell<tracing::Span>,
+    /// The task's waker last seen, and the recording waker wrapping it.
+    waker: RefCell<Option<(Waker, Waker)>>,
+    ended: Cell<bool>,
+}
+
+impl<F> Traced<F> {
+    pub(crate) fn new(
+        future: F,
+        id: GoroutineId,
+        parent: Option<GoroutineId>,
+        name: Option<Arc<str>>,
+        spawned_at: &'static Location<'static>,
+    ) -> Traced<F> {
+        Traced {
+            future,
+            state: Box::new(State {
+                id,
+                parent,
+                name,
+                spawned_at,
+                span: OnceCell::new(),
+                waker: RefCell::new(None),
+                ended: Cell::new(false),
+            }),
+        }
+    }
+}
+
+impl<F: Future> Future for Traced<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let state = &**this.state;
+        if state.span.get().is_none() {
+            state.first_poll();
+        }
+        let _entered = state.span.get().map(tracing::Span::enter);
+        let recording = recorder::recording();
+        let start = recorder::now();
+        let unwinding = Unwinding { state, start };
+        let output = if recording {
+            let waker = state.waker(cx.waker());
+            this.future.poll(&mut Context::from_waker(&waker))
+        } else {
+            this.future.poll(cx)
+        };
+        std::mem::forget(unwinding);
+        if recording {
+            recorder::poll(start, state.id.as_u64(), output.is_ready());
+        }
+        if output.is_ready() {
+            state.ended(Outcome::Completed);
+        }
+        output
+    }
+}
+
+impl State {
+    #[cold]
+    fn first_poll(&self) {
+        let at = self.spawned_at;
+        let span = tracing::info_span!(
+            target: "goro::sched",
+            parent: None,
+            "goroutine",
+            id = self.id.as_u64(),
+            name = self.name.as_deref(),
+            spawned_at = %format_args!("{}:{}", at.file(), at.line()),
+            parent = self.parent.map(GoroutineId::as_u64),
+        );
+        // The spawner records who this goroutine is once the spawn has
+        // returned; the goroutine may run first, and even end the process
+        // (a panic exit writes the recording), so it says it too.
+        recorder::identify(GoroutineInfo {
+            id: self.id.as_u64(),
+            name: self.name.clone(),
+            spawned_at: at,
+            parent: self.parent.map(GoroutineId::as_u64),
+        });
+        tracing::trace!(target: "goro::sched", parent: &span, "first poll");
+        let _ = self.span.set(span);
+    }
+
+    /// The recording waker for this poll: the task's own waker, wrapped.
+    fn waker(&self, inner: &Waker) -> Waker {
+        let mut cache = self.waker.borrow_mut();
+        if let Some((seen, wrapped)) = cache.as_ref() {
+            if seen.will_wake(inner) {
+                return wrapped.clone();
+            }
+        }
+        let wrapped = Waker::from(Arc::new(RecordingWaker {
+            target: self.id.as_u64(),
+            inner: inner.clone(),
+        }));
+        *cache = Some((inner.clone(), wrapped.clone()));
+        wrapped
+    }
+
+    /// Records the goroutine's end, once.
+    fn ended(&self, outcome: Outcome) {
+        if self.ended.replace(true) {
+            return;
+        }
+        let goroutine = self.id.as_u64();
+        recorder::end(goroutine, outcome);
+        // (No span if it was never polled: the id says who.)
+        let span = self.span.get().cloned().unwrap_or_else(tracing::Span::none);
+        match outcome {
+            Outcome::Completed => {
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "completed")
+            }
+            Outcome::Panicked => {
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "panicked")
+            }
+            Outcome::Cancelled => {
+                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "cancelled")
+            }
+        }
+    }
+}
+
+/// Records the poll and the panic when a traced poll unwinds.
+struct Unwinding<'a> {
+    state: &'a State,
+    start: goro_trace::clock::Stamp,
+}
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        recorder::poll(self.start, self.state.id.as_u64(), true);
+        self.state.ended(Outcome::Panicked);
+    }
+}
+
+/// A task's waker that records who wakes the goroutine.
+struct RecordingWaker {
+    target: u64,
+    inner: Waker,
+}
+
+impl RecordingWaker {
+    fn record(&self) {
+        recorder::wake(self.target, context::current().map(GoroutineId::as_u64));
+    }
+}
+
+impl Wake for RecordingWaker {
+    fn wake(self: Arc<Self>) {
+        self.record();
+        match Arc::try_unwrap(self) {
+            Ok(waker) => waker.inner.wake(),
+            Err(waker) => waker.inner.wake_by_ref(),
+        }
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.record();
+        self.inner.wake_by_ref();
+    }
+}
