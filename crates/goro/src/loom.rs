@@ -63,3 +63,23 @@ pub(crate) fn spin_wait(spins: &mut u32) {
         }
     }
 }
+
+/// After losing a compare-and-swap to another thread: wait a little before
+/// trying again, twice as long each time (up to 64 spin hints), so that
+/// threads contending for one cache line take turns instead of stealing it
+/// from each other on every attempt. Never yields the thread. Under loom,
+/// nothing: the model explores the retries themselves.
+#[inline]
+pub(crate) fn backoff(step: &mut u32) {
+    #[cfg(goro_loom)]
+    {
+        let _ = step;
+    }
+    #[cfg(not(goro_loom))]
+    {
+        for _ in 0..1u32 << (*step).min(6) {
+            std::hint::spin_loop();
+        }
+        *step += 1;
+    }
+}

@@ -133,6 +133,7 @@ impl<T> Ring<T> {
     /// another thread's progress.
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
         let mut tail = self.tail.load(Ordering::Relaxed);
+        let mut contended = 0;
         loop {
             if tail & self.mark != 0 {
                 return Err(PushError::Marked(value));
@@ -160,7 +161,10 @@ impl<T> Ring<T> {
                             slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
                             return Ok(());
                         }
-                        Err(now) => tail = now,
+                        Err(now) => {
+                            tail = now;
+                            crate::loom::backoff(&mut contended);
+                        }
                     }
                 }
                 // Last lap's value is still here (or still being written,
@@ -178,6 +182,7 @@ impl<T> Ring<T> {
     /// once done, wakes a waiting receive.
     pub(crate) fn pop(&self) -> Result<T, PopError> {
         let mut head = self.head.load(Ordering::Relaxed);
+        let mut contended = 0;
         loop {
             let slot = self.slot(head);
             let stamp = slot.stamp.load(Ordering::Acquire);
@@ -203,7 +208,10 @@ impl<T> Ring<T> {
                                 .store(head.wrapping_add(self.one_lap), Ordering::Release);
                             return Ok(value);
                         }
-                        Err(now) => head = now,
+                        Err(now) => {
+                            head = now;
+                            crate::loom::backoff(&mut contended);
+                        }
                     }
                 }
                 std::cmp::Ordering::Less => {
