@@ -38,7 +38,7 @@ fn gomaxprocs_abc_fails_with_one_line() {
     assert_eq!(ended.code(), Some(2), "{ended:?}");
     assert_eq!(
         ended.stderr,
-        "goro: GOMAXPROCS=\"abc\" is not valid: set it to a whole number of worker threads, 1 or more, or unset it\n"
+        "goro: GOMAXPROCS=\"abc\" is not valid: set it to a whole number of worker threads from 1 to 1024, or unset it\n"
     );
     assert_eq!(ended.stdout, "");
 }
@@ -91,4 +91,20 @@ fn a_runtime_raises_the_open_file_limit_to_the_hard_one() {
     let hard = lines[0].split(' ').nth(2).expect("the hard limit");
     assert_eq!(lines[0], format!("before 256 {hard}"), "{ended:?}");
     assert_eq!(lines[1], format!("inside {hard} {hard}"), "{ended:?}");
+}
+
+/// A typo must not start a million threads: past the documented maximum,
+/// the runtime refuses to start, with one line, at once.
+#[test]
+fn gomaxprocs_past_the_maximum_fails_with_one_line() {
+    let ended = with_gomaxprocs("1000000");
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert_eq!(
+        ended.stderr,
+        "goro: GOMAXPROCS=\"1000000\" is not valid: set it to a whole number of worker threads from 1 to 1024, or unset it\n"
+    );
+    assert_eq!(ended.stdout, "");
+    let ended = with_gomaxprocs("1024");
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout.trim(), "gomaxprocs=1024");
 }

@@ -13,7 +13,7 @@ use crate::goroutine::handle::JoinHandle;
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::site::Named;
 use crate::runtime::carriers::Carriers;
-use crate::runtime::config::{cores, gomaxprocs_env};
+use crate::runtime::config::{cores, gomaxprocs_env, MAX_WORKERS};
 use crate::runtime::context::{self, EnterThread, Flags};
 use crate::runtime::poll::Task;
 use crate::runtime::{hosting, panic, rlimit};
@@ -77,13 +77,19 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// The most worker threads a runtime may have, from `GOMAXPROCS` or
+    /// [`worker_threads`](Builder::worker_threads); more is refused when
+    /// the runtime starts.
+    pub const MAX_WORKERS: usize = MAX_WORKERS;
+
     /// A builder with the defaults described above.
     pub fn new() -> Builder {
         Builder::default()
     }
 
     /// The number of worker threads, overriding `GOMAXPROCS` and the core
-    /// count. 0 is refused when the runtime starts.
+    /// count. 0, and more than [`MAX_WORKERS`](Builder::MAX_WORKERS), are
+    /// refused when the runtime starts.
     pub fn worker_threads(mut self, n: usize) -> Builder {
         self.worker_threads = Some(n);
         self
@@ -103,7 +109,8 @@ impl Builder {
     }
 
     /// The name of the runtime's threads (workers and blocking pool);
-    /// `goro` by default.
+    /// `goro` by default. A name with a NUL byte is refused when the
+    /// runtime starts.
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
         self.thread_name = Some(name.into());
         self
@@ -251,7 +258,7 @@ impl Builder {
         crate::trace::main_ended(env);
         // Dropping the runtime would wait for blocking calls.
         runtime.shutdown_background();
-        carriers.forget_idle();
+        carriers.close();
         match output {
             Ok(output) => Ok(output),
             Err(payload) => resume_unwind(payload),
@@ -262,8 +269,9 @@ impl Builder {
     pub(crate) fn workers(&self) -> Result<usize, BuildError> {
         match self.worker_threads {
             Some(0) => Err(BuildError::ZeroWorkerThreads),
+            Some(n) if n > MAX_WORKERS => Err(BuildError::TooManyWorkerThreads(n)),
             Some(n) => Ok(n),
-            None => gomaxprocs_env().map(|env| env.unwrap_or_else(cores)),
+            None => gomaxprocs_env().map(|env| env.unwrap_or_else(|| cores().min(MAX_WORKERS))),
         }
     }
 
@@ -274,6 +282,9 @@ impl Builder {
         let workers = self.workers()?;
         if self.max_blocking_threads == Some(0) {
             return Err(BuildError::ZeroMaxBlockingThreads);
+        }
+        if let Some(name) = self.thread_name.as_ref().filter(|name| name.contains('\0')) {
+            return Err(BuildError::ThreadName(name.clone()));
         }
         let flags = Flags::goro(self.panic == Panic::Exit, has_main);
         #[cfg(feature = "trace")]

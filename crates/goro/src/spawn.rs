@@ -84,7 +84,9 @@ where
 /// future is first polled. Dropping the future before it completes does not
 /// stop a call that has started; its result is dropped. A panic in `f`
 /// resumes in the caller, where the panic policy applies as to any panic
-/// there.
+/// there. If the runtime shuts down (main returned) before the call
+/// starts, the calling goroutine never resumes, as every goroutine is
+/// abandoned then.
 ///
 /// # Examples
 ///
@@ -109,7 +111,7 @@ where
     #[cfg(feature = "trace")]
     let f = trace::blocking_call(f, false);
     let call = move || {
-        let _enter = caller.map(Enter::new);
+        let _enter = caller.map(|caller| Enter::new(caller, false));
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(value) => {
                 crate::runtime::panic::returned_normally();
@@ -121,7 +123,10 @@ where
     match route_blocking(flags, call).await {
         Ok(Ok(value)) => value,
         Ok(Err(relay)) => relay.resume(),
-        Err(err) => panic!("goro::blocking: the call was cancelled, its runtime shut down ({err})"),
+        // The runtime shut down before the call started: main has
+        // returned, and this goroutine is abandoned with every other; it
+        // never resumes.
+        Err(_) => std::future::pending().await,
     }
 }
 

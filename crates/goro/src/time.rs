@@ -85,7 +85,11 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
     );
     let (tx, rx) = chan(1);
     crate::spawn(async move {
-        let start = tokio::time::Instant::now() + period;
+        // A period past the timer's range never ticks.
+        let Some(start) = tokio::time::Instant::now().checked_add(period) else {
+            tx.gone().await;
+            return;
+        };
         let mut interval = tokio::time::interval_at(start, period);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

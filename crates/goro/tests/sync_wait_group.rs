@@ -10,7 +10,8 @@ use goro::sync::WaitGroup;
 #[goro::test]
 async fn wait_returns_at_once_on_a_zero_counter() {
     WaitGroup::new().wait().await;
-    WaitGroup::new().wait_blocking();
+    // A blocking wait belongs on a plain thread or the blocking pool.
+    goro::blocking(|| WaitGroup::new().wait_blocking()).await;
 }
 
 #[goro::test]

@@ -198,13 +198,21 @@ impl<T> Buffered<T> {
     }
 
     /// With the last receiver gone, sends fail: waiting senders get their
-    /// values back.
+    /// values back, and the values in the buffer, which nobody can receive
+    /// any more, are dropped now rather than with the last sender (a value
+    /// may hold a sender of this very channel).
     pub(crate) fn drop_receiver(&self) {
         let mut state = self.lock();
         state.receivers -= 1;
         if state.receivers == 0 {
             self.ring.mark();
             self.release(state, false);
+            // After the lock: a value's drop may use this channel. A send
+            // still writing its slot (it won the position before the mark)
+            // leaves its value to the ring's own drop.
+            while let Ok(value) = self.ring.pop() {
+                drop(value);
+            }
         }
     }
 

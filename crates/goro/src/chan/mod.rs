@@ -112,7 +112,8 @@ pub use sender::{Send, Sender};
 /// # Panics
 ///
 /// If `cap` is too large for a buffer (more than `usize::MAX / 4` slots,
-/// or more memory than can be allocated).
+/// or more memory than can be allocated), with a message that starts
+/// `goro::chan: capacity`.
 ///
 /// # Examples
 ///

@@ -101,7 +101,15 @@ impl<T> Receiver<T> {
     /// Receives a value, blocking the thread until one arrives. For plain
     /// threads and the blocking pool; in a goroutine use
     /// [`recv`](Receiver::recv).
+    ///
+    /// # Panics
+    ///
+    /// Panics if called in a goroutine's own code (not inside
+    /// [`goro::blocking`](crate::blocking)), where it would block a worker
+    /// thread and every goroutine waiting to run on it.
+    #[track_caller]
     pub fn recv_blocking(&self) -> Option<T> {
+        crate::runtime::context::refuse_blocking("Receiver::recv_blocking", "recv().await");
         futures::executor::block_on(self.recv())
     }
 }

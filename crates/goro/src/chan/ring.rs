@@ -89,12 +89,19 @@ impl<T> Ring<T> {
             .filter(|_| cap <= usize::MAX / 4)
             .unwrap_or_else(|| panic!("goro::chan: capacity {cap} is too large"));
         let mark = one_lap / 2;
-        let slots = (0..cap)
-            .map(|i| Slot {
-                stamp: AtomicUsize::new(i),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-            })
-            .collect();
+        // Reserved first, so that a buffer too large to allocate is one
+        // clear panic rather than the allocator's abort.
+        let mut slots = Vec::new();
+        if slots.try_reserve_exact(cap).is_err() {
+            panic!(
+                "goro::chan: capacity {cap} is too large: its buffer needs more memory than can be allocated"
+            );
+        }
+        slots.extend((0..cap).map(|i| Slot {
+            stamp: AtomicUsize::new(i),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }));
+        let slots = slots.into_boxed_slice();
         Ring {
             head: CachePadded(AtomicUsize::new(0)),
             tail: CachePadded(AtomicUsize::new(0)),

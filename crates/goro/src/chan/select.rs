@@ -193,7 +193,7 @@ impl Select<'_, '_> {
             }
             hinted = false;
             if this.default {
-                return Poll::Ready(None);
+                return take_default(cx);
             }
             // A handle for this future and one for each waiter, counted
             // at once (those left untaken are given back together).
@@ -253,6 +253,22 @@ impl Future for Select<'_, '_> {
             }
         }
         this.start(cx)
+    }
+}
+
+/// Takes the `default` branch, which waits for nothing: so it spends a unit
+/// of the task's cooperative budget, as a Tokio resource's poll does, and
+/// once the budget is spent yields instead (the task is woken at once and
+/// selects again). A loop around a `select!` whose `default` is always
+/// taken then lets the worker's other goroutines run, as Go's preemption
+/// does.
+fn take_default(cx: &mut Context<'_>) -> Poll<Option<usize>> {
+    match tokio::task::coop::poll_proceed(cx) {
+        Poll::Ready(restore) => {
+            restore.made_progress();
+            Poll::Ready(None)
+        }
+        Poll::Pending => Poll::Pending,
     }
 }
 

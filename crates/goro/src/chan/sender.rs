@@ -50,7 +50,15 @@ impl<T> Sender<T> {
 
     /// Sends `value`, blocking the thread until it can. For plain threads
     /// and the blocking pool; in a goroutine use [`send`](Sender::send).
+    ///
+    /// # Panics
+    ///
+    /// Panics if called in a goroutine's own code (not inside
+    /// [`goro::blocking`](crate::blocking)), where it would block a worker
+    /// thread and every goroutine waiting to run on it.
+    #[track_caller]
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
+        crate::runtime::context::refuse_blocking("Sender::send_blocking", "send(..).await");
         futures::executor::block_on(self.send(value))
     }
 }

@@ -153,3 +153,18 @@ fn compaction_keeps_the_waiting_and_drops_the_inert() {
     assert!(most <= 18, "{most} waiters left on the quiet channel");
     assert_eq!(received, Some(7), "the waiting receive survived compaction");
 }
+
+/// A value put back by a dropped receive on an unbuffered channel goes
+/// with the last receiver, as a buffered value does.
+#[test]
+fn put_back_values_go_with_the_last_receiver() {
+    #[allow(dead_code)]
+    struct Holder(crate::chan::Sender<Holder>, std::sync::Arc<()>);
+    let alive = std::sync::Arc::new(());
+    let (tx, rx) = crate::chan::<Holder>(0);
+    rx.chan.put_back(Holder(tx.clone(), alive.clone()));
+    drop(tx);
+    assert_eq!(std::sync::Arc::strong_count(&alive), 2);
+    drop(rx);
+    assert_eq!(std::sync::Arc::strong_count(&alive), 1);
+}

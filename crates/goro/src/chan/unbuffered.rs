@@ -249,12 +249,16 @@ impl<T> Unbuffered<T> {
     }
 
     /// With the last receiver gone, sends fail: waiting senders get their
-    /// values back.
+    /// values back, and values put back by dropped receives, which nobody
+    /// can receive any more, are dropped now.
     pub(crate) fn drop_receiver(&self) {
         let mut state = self.lock();
         state.queues.receivers -= 1;
         if state.queues.receivers == 0 {
+            let put_back = std::mem::take(&mut state.put_back);
             self.release(state, false);
+            // After the lock: a value's drop may use this channel.
+            drop(put_back);
         }
     }
 

@@ -2,7 +2,7 @@
 //! workers share, and the counts behind `num_goroutine`. Each thread's own
 //! idle list and count stripe live in its context (`context::Home`).
 
-use std::sync::atomic::{AtomicIsize, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
@@ -41,6 +41,11 @@ pub(crate) struct Carriers {
     stripes: Mutex<Vec<Arc<Stripe>>>,
     /// Carrier tasks alive (idle or not): Tokio counts them as tasks.
     carriers: AtomicUsize,
+    /// Set when the runtime shuts down: the spare list takes no more
+    /// carriers. A carrier listed there would hold its task, whose
+    /// scheduler holds the runtime, and its slot, which holds these
+    /// `Carriers`: a cycle that nothing would break.
+    closed: AtomicBool,
 }
 
 /// One thread's share of a runtime's count of hosted goroutines; only its
@@ -107,9 +112,13 @@ impl Carriers {
     }
 
     /// At the runtime's end: drops the spare idle carriers, whose slots
-    /// point back here.
-    pub(crate) fn forget_idle(&self) {
-        let spare = std::mem::take(&mut *self.spare());
+    /// point back here, and takes no more.
+    pub(crate) fn close(&self) {
+        let spare = {
+            let mut spare = self.spare();
+            self.closed.store(true, Ordering::Relaxed);
+            std::mem::take(&mut *spare)
+        };
         drop(spare);
     }
 
@@ -136,10 +145,12 @@ impl Carriers {
     }
 
     /// Gives a batch of idle carriers, made by `batch`, to the spare
-    /// list; `false` (and `batch` is not called) if the list is full.
+    /// list; `false` (and `batch` is not called) if the list is full or
+    /// the runtime has shut down.
     pub(crate) fn give_spare(&self, batch: impl FnOnce() -> Vec<Idle>) -> bool {
         let mut spare = self.spare();
-        if spare.len() >= SPARE_BATCHES {
+        // Under the lock, so that no batch comes in after `close`.
+        if spare.len() >= SPARE_BATCHES || self.closed.load(Ordering::Relaxed) {
             return false;
         }
         spare.push(batch());

@@ -8,8 +8,15 @@ use std::time::Duration;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// `GOMAXPROCS` in the environment is not a whole number of 1 or more.
+    /// `GOMAXPROCS` in the environment is not a whole number from 1 to
+    /// [`MAX_WORKERS`](crate::Builder::MAX_WORKERS).
     Gomaxprocs(String),
+    /// [`Builder::worker_threads`](crate::Builder::worker_threads) was given
+    /// more than [`MAX_WORKERS`](crate::Builder::MAX_WORKERS).
+    TooManyWorkerThreads(usize),
+    /// [`Builder::thread_name`](crate::Builder::thread_name) contains a NUL
+    /// byte, which no thread name may.
+    ThreadName(String),
     /// [`Builder::worker_threads`](crate::Builder::worker_threads) was given 0.
     ZeroWorkerThreads,
     /// [`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads) was given 0.
@@ -32,7 +39,15 @@ impl fmt::Display for BuildError {
         match self {
             BuildError::Gomaxprocs(value) => write!(
                 f,
-                "GOMAXPROCS={value:?} is not valid: set it to a whole number of worker threads, 1 or more, or unset it"
+                "GOMAXPROCS={value:?} is not valid: set it to a whole number of worker threads from 1 to {MAX_WORKERS}, or unset it"
+            ),
+            BuildError::TooManyWorkerThreads(n) => write!(
+                f,
+                "worker_threads({n}) is not valid: a runtime has at most {MAX_WORKERS} worker threads"
+            ),
+            BuildError::ThreadName(name) => write!(
+                f,
+                "thread_name({name:?}) is not valid: a thread name cannot contain a NUL byte"
             ),
             BuildError::ZeroWorkerThreads => f.write_str(
                 "worker_threads(0) is not valid: a runtime needs at least 1 worker thread",
@@ -66,6 +81,12 @@ impl std::error::Error for BuildError {
     }
 }
 
+/// The most worker threads a runtime may have. Each worker is an OS thread
+/// with its own stack and run queue; past the cores, more only cost, and a
+/// typo such as `GOMAXPROCS=1000000` would otherwise start a million
+/// threads.
+pub(crate) const MAX_WORKERS: usize = 1024;
+
 /// The number of cores available to this process (honouring cgroup
 /// quotas); 1 if unknown.
 pub(crate) fn cores() -> usize {
@@ -74,7 +95,10 @@ pub(crate) fn cores() -> usize {
 
 /// `GOMAXPROCS` from the environment: `Ok(None)` when unset or empty.
 pub(crate) fn gomaxprocs_env() -> Result<Option<usize>, BuildError> {
-    positive_env("GOMAXPROCS").map_err(BuildError::Gomaxprocs)
+    match positive_env("GOMAXPROCS").map_err(BuildError::Gomaxprocs)? {
+        Some(n) if n > MAX_WORKERS => Err(BuildError::Gomaxprocs(n.to_string())),
+        n => Ok(n),
+    }
 }
 
 /// A whole number of 1 or more from the environment variable `name`:

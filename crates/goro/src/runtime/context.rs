@@ -127,6 +127,10 @@ struct ThreadState {
     current: Cell<Option<Running>>,
     /// Whether it is dropping it (its future's destructors run).
     dropping: Cell<bool>,
+    /// Whether it is polling it (a goroutine's code runs on this thread's
+    /// stack, which a blocking call would hold), rather than running a
+    /// blocking call as it.
+    polling: Cell<bool>,
     /// Whether the current poll woke or started a goroutine.
     handed_off: Cell<bool>,
     /// How many polls in a row on this thread handed off (see `handoff`).
@@ -139,6 +143,7 @@ thread_local! {
             flags: Cell::new(Flags::NONE),
             current: Cell::new(None),
             dropping: Cell::new(false),
+            polling: Cell::new(false),
             handed_off: Cell::new(false),
             run: Cell::new(0),
         }
@@ -258,18 +263,24 @@ pub(crate) fn inside_runtime() -> bool {
     flags().is_goro() || Handle::try_current().is_ok()
 }
 
-/// Marks the thread as polling goroutine `running` until dropped; nests.
+/// Marks the thread as running goroutine `running` until dropped: polling
+/// it, or running a blocking call as it; nests.
 pub(crate) struct Enter {
     prev: Option<Running>,
+    prev_polling: bool,
 }
 
 impl Enter {
-    /// Enters the goroutine and returns whether its runtime exits on panic.
+    /// Enters the goroutine, to poll it if `polling`, and returns whether
+    /// its runtime exits on panic.
     #[inline]
-    pub(crate) fn new(running: Running) -> (Enter, bool) {
+    pub(crate) fn new(running: Running, polling: bool) -> (Enter, bool) {
         STATE.with(|s| {
-            let prev = s.current.replace(Some(running));
-            (Enter { prev }, s.flags.get().exits_on_panic())
+            let enter = Enter {
+                prev: s.current.replace(Some(running)),
+                prev_polling: s.polling.replace(polling),
+            };
+            (enter, s.flags.get().exits_on_panic())
         })
     }
 }
@@ -277,8 +288,31 @@ impl Enter {
 impl Drop for Enter {
     #[inline]
     fn drop(&mut self) {
-        STATE.with(|s| s.current.set(self.prev));
+        STATE.with(|s| {
+            s.current.set(self.prev);
+            s.polling.set(self.prev_polling);
+        });
     }
+}
+
+/// Panics if the thread is polling a goroutine: `what` would block the
+/// thread, and with it every goroutine waiting to run there (a deadlock, if
+/// the one it waits for is among them). `instead` names the async form.
+#[track_caller]
+#[inline]
+pub(crate) fn refuse_blocking(what: &str, instead: &str) {
+    if STATE.with(|s| s.polling.get()) {
+        refused(what, instead);
+    }
+}
+
+#[cold]
+#[track_caller]
+fn refused(what: &str, instead: &str) -> ! {
+    panic!(
+        "{what} called inside a goroutine, where it would block the worker thread: \
+         use {instead}, or call it inside goro::blocking(..)"
+    )
 }
 
 /// Notes that the current poll woke a goroutine, or started one: Tokio runs

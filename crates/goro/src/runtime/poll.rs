@@ -62,7 +62,7 @@ impl<F: Future, S: Site> Future for Task<F, S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let future = this.future;
-        let poll = guarded(&this.scope.0, || future.poll(cx));
+        let poll = run_guarded(&this.scope.0, true, || future.poll(cx));
         if context::run_ends() {
             handoff::end_run(cx);
         }
@@ -70,12 +70,19 @@ impl<F: Future, S: Site> Future for Task<F, S> {
     }
 }
 
-/// Runs `f` as goroutine `site` on the current thread, applying the panic
-/// policy of the thread's runtime: under `Panic::Exit` a panic prints Go's
-/// report and ends the process; otherwise it unwinds to the caller (Tokio).
+/// Runs `f` (a blocking call) as goroutine `site` on the current thread,
+/// applying the panic policy of the thread's runtime: under `Panic::Exit` a
+/// panic prints Go's report and ends the process; otherwise it unwinds to
+/// the caller (Tokio).
 #[inline]
 pub(crate) fn guarded<S: Site, R>(site: &S, f: impl FnOnce() -> R) -> R {
-    let (enter, exit_on_panic) = Enter::new(site.running());
+    run_guarded(site, false, f)
+}
+
+/// `guarded`, for a poll of the goroutine if `polling`.
+#[inline(always)]
+fn run_guarded<S: Site, R>(site: &S, polling: bool, f: impl FnOnce() -> R) -> R {
+    let (enter, exit_on_panic) = Enter::new(site.running(), polling);
     if !exit_on_panic {
         return f();
     }

@@ -128,7 +128,15 @@ impl WaitGroup {
     /// Blocks the current thread until the counter is zero. For plain
     /// threads and the blocking pool; in a goroutine use
     /// [`wait`](WaitGroup::wait), which leaves the worker free.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called in a goroutine's own code (not inside
+    /// [`goro::blocking`](crate::blocking)), where it would block a worker
+    /// thread and every goroutine waiting to run on it.
+    #[track_caller]
     pub fn wait_blocking(&self) {
+        crate::runtime::context::refuse_blocking("WaitGroup::wait_blocking", "wait().await");
         let inner = &*self.inner;
         if inner.count.load(Ordering::Acquire) == 0 {
             return;
