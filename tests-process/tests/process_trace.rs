@@ -351,3 +351,36 @@ fn bad_trace_settings_fail_with_one_line() {
         assert_eq!(ended.stdout, "");
     }
 }
+
+/// A goroutine that computes for 60 ms while the kernel keeps its worker
+/// off the CPU two thirds of the time (two spinning threads pinned to the
+/// same CPU) has held the worker for 60 ms, not the 180 ms that passed:
+/// no report at a 100 ms threshold.
+#[test]
+fn the_watchdog_does_not_count_time_the_kernel_kept_the_worker_off_the_cpu() {
+    if !std::path::Path::new("/proc/thread-self/schedstat").exists()
+        || std::process::Command::new("taskset")
+            .arg("-V")
+            .output()
+            .is_err()
+    {
+        eprintln!("skipped: needs Linux's schedstat and taskset");
+        return;
+    }
+    let fixture = fixture("descheduled");
+    let mut cmd = std::process::Command::new("taskset");
+    cmd.arg("-c")
+        .arg("0")
+        .arg(fixture.get_program())
+        .args(fixture.get_args())
+        .env("GORO_WATCHDOG", "100ms")
+        .env_remove("GOMAXPROCS");
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout.trim(), "done");
+    assert!(
+        !ended.stderr.contains("goro: watchdog:"),
+        "reported a goroutine the kernel had descheduled: {}",
+        ended.stderr
+    );
+}

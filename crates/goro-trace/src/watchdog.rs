@@ -44,6 +44,9 @@ pub struct Slot {
     /// The worker thread's name, for the report (not part of the sequence
     /// lock, so std's mutex in the model checks too).
     thread: std::sync::Mutex<String>,
+    /// The worker thread's id in the kernel, where known (Linux): the
+    /// monitor reads how long the kernel kept it waiting for a CPU.
+    tid: std::sync::atomic::AtomicU64,
     in_use: AtomicBool,
 }
 
@@ -78,6 +81,10 @@ impl Slot {
         };
         *slot.thread.lock().unwrap_or_else(PoisonError::into_inner) = thread;
         slot.threshold.store(threshold, Ordering::Relaxed);
+        slot.tid.store(
+            current_tid().unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         slot.in_use.store(true, Ordering::Release);
         drop(slots);
         start_monitor();
@@ -97,6 +104,7 @@ impl Slot {
             flagged_for: AtomicU64::new(0),
             threshold: AtomicU64::new(threshold),
             thread: std::sync::Mutex::new(String::new()),
+            tid: std::sync::atomic::AtomicU64::new(0),
             in_use: AtomicBool::new(false),
         }
     }
@@ -282,7 +290,42 @@ fn start_monitor() {
 struct Seen {
     seq: u64,
     since: Instant,
+    /// How long the kernel had kept the worker waiting for a CPU when the
+    /// monitor saw this poll the second time (`Some(None)` where it cannot
+    /// tell; `None` before the second time).
+    waited: Option<Option<Duration>>,
     reported: bool,
+}
+
+/// The calling thread's id in the kernel: `/proc/thread-self` links to
+/// `<pid>/task/<tid>`. `None` where there is no such file.
+fn current_tid() -> Option<u64> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+/// How long the kernel has kept thread `tid` of this process runnable but
+/// off every CPU (the second field of its `schedstat`). `None` where the
+/// kernel does not say.
+fn runqueue_wait(tid: u64) -> Option<Duration> {
+    if tid == 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    parse_runqueue_wait(&stat)
+}
+
+fn parse_runqueue_wait(schedstat: &str) -> Option<Duration> {
+    let waited = schedstat.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Duration::from_nanos(waited))
+}
+
+/// How long a poll has held its worker: the time since the monitor first
+/// saw it, less the time the kernel kept the worker off the CPU meanwhile
+/// (a loaded machine descheduling the worker is not the goroutine's doing;
+/// a blocking call, waiting in the kernel, is).
+fn held(seen_for: Duration, descheduled: Duration) -> Duration {
+    seen_for.saturating_sub(descheduled)
 }
 
 fn monitor() {
@@ -306,8 +349,26 @@ fn monitor() {
             }
             match seen {
                 Some(s) if s.seq == seq => {
-                    let held = s.since.elapsed();
-                    if !s.reported && held >= threshold {
+                    if s.reported {
+                        continue;
+                    }
+                    let tid = slot.tid.load(std::sync::atomic::Ordering::Relaxed);
+                    let Some(waited) = s.waited else {
+                        // Seen twice: the poll may be long. Only now is the
+                        // kernel's figure worth a read.
+                        s.waited = Some(runqueue_wait(tid));
+                        continue;
+                    };
+                    let seen_for = s.since.elapsed();
+                    if seen_for < threshold {
+                        continue;
+                    }
+                    let descheduled = match (waited, runqueue_wait(tid)) {
+                        (Some(then), Some(now)) => now.saturating_sub(then),
+                        _ => Duration::ZERO,
+                    };
+                    let held = held(seen_for, descheduled);
+                    if held >= threshold {
                         s.reported = true;
                         if let Some((seq, polling)) = slot.read().filter(|(q, _)| *q == seq) {
                             report(slot, seq, &polling, held);
@@ -318,6 +379,7 @@ fn monitor() {
                     *seen = Some(Seen {
                         seq,
                         since: Instant::now(),
+                        waited: None,
                         reported: false,
                     });
                 }
@@ -363,6 +425,35 @@ fn report(slot: &Slot, seq: u64, polling: &Polling, held: Duration) {
 #[cfg(all(test, not(goro_loom)))]
 mod tests {
     use super::*;
+
+    /// A worker the kernel kept off the CPU for part of a poll has held it
+    /// only for the rest: a loaded machine is not the goroutine's doing.
+    #[test]
+    fn time_off_the_cpu_does_not_count_as_holding_the_worker() {
+        let threshold = Duration::from_millis(100);
+        // 110 ms seen, 30 ms of them descheduled: 80 ms held, no report.
+        assert!(held(Duration::from_millis(110), Duration::from_millis(30)) < threshold);
+        // A blocking call waits in the kernel, not on the run queue: all of
+        // it counts.
+        assert!(held(Duration::from_millis(110), Duration::ZERO) >= threshold);
+        assert_eq!(
+            held(Duration::from_millis(10), Duration::from_millis(30)),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn the_kernel_says_how_long_a_thread_waited_for_a_cpu() {
+        assert_eq!(
+            parse_runqueue_wait("21510 195339 1\n"),
+            Some(Duration::from_nanos(195_339))
+        );
+        assert_eq!(parse_runqueue_wait("garbage"), None);
+        if std::path::Path::new("/proc/thread-self").exists() {
+            let tid = current_tid().expect("a tid on Linux");
+            assert!(runqueue_wait(tid).is_some(), "schedstat of thread {tid}");
+        }
+    }
 
     #[test]
     fn a_threshold_too_long_for_nanoseconds_is_the_longest() {
