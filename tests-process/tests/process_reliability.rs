@@ -50,3 +50,16 @@ fn blocking_calls_while_main_returns_exit_zero() {
         assert_eq!(ended.stderr, "", "round {round}: {ended:?}");
     }
 }
+
+/// Main's return is exit status 0, always: destructors of abandoned
+/// goroutines that panic as the runtime drops them change nothing and
+/// print nothing. Repeated, since the drops race the process's exit.
+#[test]
+fn panics_in_abandoned_goroutines_destructors_do_not_change_exit_zero() {
+    for round in 0..20 {
+        let ended = run(fixture("drop-panics-at-main-end"));
+        assert_eq!(ended.code(), Some(0), "round {round}: {ended:?}");
+        assert_eq!(ended.stdout, "main returned\n", "round {round}: {ended:?}");
+        assert_eq!(ended.stderr, "", "round {round}: {ended:?}");
+    }
+}

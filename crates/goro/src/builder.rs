@@ -36,7 +36,10 @@ pub enum Panic {
     /// [`Goroutine::name`](crate::Goroutine::name). With `RUST_BACKTRACE=1`
     /// a backtrace follows. These panics do not reach a panic hook that was
     /// installed before the runtime started; a panic that the goroutine's
-    /// own code catches (`catch_unwind`) does not end the program.
+    /// own code catches (`catch_unwind`) does not end the program. Once the
+    /// main goroutine has returned, the program ends with status 0: a panic
+    /// in an abandoned goroutine meanwhile (a destructor, as the runtime
+    /// drops them) is neither reported nor changes that.
     #[default]
     Exit,
     /// Tokio's behaviour: the panicking goroutine ends, its [`JoinHandle`]
@@ -256,9 +259,12 @@ impl Builder {
         // goroutine too: write the recording as at its return.
         #[cfg(feature = "trace")]
         crate::trace::main_ended(env);
+        // From here on the runtime's goroutines are abandoned: closed
+        // before the shutdown starts dropping them, so that a panic in
+        // their destructors is no exit status (the panic hook asks).
+        carriers.close();
         // Dropping the runtime would wait for blocking calls.
         runtime.shutdown_background();
-        carriers.close();
         match output {
             Ok(output) => Ok(output),
             Err(payload) => resume_unwind(payload),

@@ -122,6 +122,11 @@ impl Carriers {
         drop(spare);
     }
 
+    /// Whether the runtime has shut down (its main goroutine returned).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
     /// A new stripe for a thread that joins the runtime.
     pub(crate) fn stripe(&self) -> Arc<Stripe> {
         let stripe = Arc::new(Stripe::default());

@@ -258,6 +258,16 @@ pub(crate) fn carriers() -> Option<Arc<Carriers>> {
     HOME.with(|home| home.borrow().carriers.clone())
 }
 
+/// Whether the calling thread belongs to a goro runtime whose main
+/// goroutine has returned (it is shutting down).
+pub(crate) fn runtime_has_ended() -> bool {
+    HOME.try_with(|home| {
+        home.try_borrow()
+            .is_ok_and(|home| home.carriers.as_ref().is_some_and(|c| c.is_closed()))
+    })
+    .unwrap_or(false)
+}
+
 /// Whether the calling thread is inside any runtime, goro's or Tokio's.
 pub(crate) fn inside_runtime() -> bool {
     flags().is_goro() || Handle::try_current().is_ok()

@@ -66,6 +66,11 @@ pub(crate) fn install_hook() {
     std::panic::set_hook(Box::new(move |info| {
         match context::in_exit_goroutine() {
             None => previous(info),
+            // Main has returned: the program ends with status 0, and what
+            // its abandoned goroutines do meanwhile (a destructor that
+            // panics as they are dropped) changes nothing, nor is it
+            // reported. The panic unwinds into Tokio, which drops it.
+            Some(_) if context::runtime_has_ended() => {}
             // A second panic while the first unwinds (a destructor) is about
             // to abort the process: let the standard hook say why.
             Some(_) if SITE.with(|s| s.borrow().is_some()) => previous(info),
@@ -196,6 +201,10 @@ fn report_from_hook(running: Running, info: &std::panic::PanicHookInfo<'_>) {
 /// Prints Go's panic report for the goroutine `site` and ends the process
 /// with status 2. If another goroutine is already doing so, waits for it.
 pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
+    if context::runtime_has_ended() {
+        // Main has returned (see the hook): no report, no exit status.
+        std::panic::resume_unwind(payload);
+    }
     claim_exit();
     let site = SITE.with(|s| s.borrow_mut().take());
     let id = goroutine.id();
