@@ -63,3 +63,19 @@ fn panics_in_abandoned_goroutines_destructors_do_not_change_exit_zero() {
         assert_eq!(ended.stderr, "", "round {round}: {ended:?}");
     }
 }
+
+/// A panic in a `goro::blocking` call the goroutine stopped waiting for is
+/// caught by nobody: it ends the process with Go's report, naming the
+/// goroutine that made the call, instead of vanishing.
+#[test]
+fn a_panic_in_an_abandoned_blocking_call_is_reported() {
+    let ended = run(fixture("abandoned-blocking-panic"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended
+            .stderr
+            .starts_with("panic: boom in an abandoned call\n\ngoroutine 1 spawned at "),
+        "{ended:?}"
+    );
+    assert_eq!(ended.stdout, "", "{ended:?}");
+}

@@ -84,7 +84,9 @@ where
 /// future is first polled. Dropping the future before it completes does not
 /// stop a call that has started; its result is dropped. A panic in `f`
 /// resumes in the caller, where the panic policy applies as to any panic
-/// there. If the runtime shuts down (main returned) before the call
+/// there; if the caller no longer waits for it, under
+/// [`Panic::Exit`](crate::Panic::Exit) it ends the process all the same,
+/// reported as the caller's. If the runtime shuts down (main returned) before the call
 /// starts, the calling goroutine never resumes, as every goroutine is
 /// abandoned then.
 ///
@@ -117,7 +119,7 @@ where
                 crate::runtime::panic::returned_normally();
                 Ok(value)
             }
-            Err(payload) => Err(Relay::catch(payload)),
+            Err(payload) => Err(Relay::catch(payload, caller)),
         }
     };
     match route_blocking(flags, call).await {

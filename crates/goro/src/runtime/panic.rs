@@ -136,11 +136,14 @@ pub(crate) struct Relay {
     payload: Option<Box<dyn Any + Send>>,
     site: Option<PanicSite>,
     counted: bool,
+    /// The goroutine the call belongs to.
+    caller: Option<Running>,
 }
 
 impl Relay {
-    /// On the blocking thread, right after catching `payload`.
-    pub(crate) fn catch(payload: Box<dyn Any + Send>) -> Relay {
+    /// On the blocking thread, right after catching `payload`, a panic of a
+    /// call that goroutine `caller` made.
+    pub(crate) fn catch(payload: Box<dyn Any + Send>, caller: Option<Running>) -> Relay {
         let counted = STARTED_HERE.with(|n| {
             let was = n.get();
             n.set(was.saturating_sub(1));
@@ -150,6 +153,7 @@ impl Relay {
             payload: Some(payload),
             site: SITE.with(|s| s.borrow_mut().take()),
             counted,
+            caller,
         }
     }
 
@@ -168,11 +172,29 @@ impl Relay {
 }
 
 impl Drop for Relay {
+    /// Nobody waits for the call any more (the calling goroutine stopped
+    /// waiting, or was cancelled): under `Panic::Exit` its panic is still
+    /// the goroutine's, and uncaught, so it ends the process as one would;
+    /// once main has returned, nothing is reported.
     fn drop(&mut self) {
-        // Nobody waited for the call: the panic ends here, caught.
-        if self.counted {
-            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        if !self.counted {
+            return;
         }
+        let (Some(payload), Some(caller)) = (self.payload.take(), self.caller) else {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            return;
+        };
+        if context::runtime_has_ended() {
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        report_and_exit(
+            caller.id,
+            None,
+            caller.spawned_at,
+            &*payload,
+            self.site.take(),
+        )
     }
 }
 
@@ -205,12 +227,29 @@ pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
         // Main has returned (see the hook): no report, no exit status.
         std::panic::resume_unwind(payload);
     }
-    claim_exit();
     let site = SITE.with(|s| s.borrow_mut().take());
-    let id = goroutine.id();
+    report_and_exit(
+        goroutine.id(),
+        goroutine.name(),
+        goroutine.spawned_at(),
+        &*payload,
+        site,
+    )
+}
+
+/// Prints Go's panic report for goroutine `id` and ends the process with
+/// status 2. If another goroutine is already doing so, waits for it.
+fn report_and_exit(
+    id: GoroutineId,
+    name: Option<&str>,
+    spawned_at: &Location<'_>,
+    payload: &(dyn Any + Send),
+    site: Option<PanicSite>,
+) -> ! {
+    claim_exit();
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "panic: {}\n", message(&*payload));
-    let _ = write_goroutine(&mut err, id, goroutine.name(), goroutine.spawned_at());
+    let _ = writeln!(err, "panic: {}\n", message(payload));
+    let _ = write_goroutine(&mut err, id, name, spawned_at);
     if let Some(site) = site {
         if let Some(location) = site.location {
             let _ = writeln!(err, "    panicked at {location}");
