@@ -110,6 +110,16 @@ fn a_panic_recovered_while_main_returns_does_not_end_the_program() {
     assert_eq!(ended.stdout, "main returns\n", "{ended:?}");
 }
 
+/// The same when the poll that caught the panic never returns: nothing
+/// says the panic was caught, and main's return must still be exit 0 (it
+/// waited 10 s, then exited 2 without a word).
+#[test]
+fn a_panic_recovered_in_a_poll_that_never_returns_does_not_end_the_program() {
+    let ended = run(fixture("panic-caught-in-an-endless-poll"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout, "main returns\n", "{ended:?}");
+}
+
 #[test]
 fn a_blocking_call_panic_resumes_in_the_calling_goroutine() {
     let ended = run(fixture("panic-in-blocking"));

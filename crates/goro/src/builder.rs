@@ -36,7 +36,11 @@ pub enum Panic {
     /// [`Goroutine::name`](crate::Goroutine::name). With `RUST_BACKTRACE=1`
     /// a backtrace follows. These panics do not reach a panic hook that was
     /// installed before the runtime started; a panic that the goroutine's
-    /// own code catches (`catch_unwind`) does not end the program. Once the
+    /// own code catches (`catch_unwind`) does not end the program. When the
+    /// main goroutine returns while another goroutine's panic is unwinding,
+    /// the panic wins if it reaches the goroutine's end within a second
+    /// (unwinding takes far less); a panic caught meanwhile leaves the exit
+    /// status 0. Once the
     /// main goroutine has returned, the program ends with status 0: a panic
     /// in an abandoned goroutine meanwhile (a destructor, as the runtime
     /// drops them) is neither reported nor changes that.

@@ -118,17 +118,20 @@ fn settle_caught() {
 /// Called by `run` when the main goroutine has returned. If another
 /// goroutine is unwinding towards a Go-style exit, its panic began first and
 /// wins: wait for it to end the process. If user code catches the panic
-/// instead, return. If neither happens within ten seconds (a destructor on
-/// the unwinding path is stuck), end the process here.
+/// instead, return. A caught panic is only known to be caught when the poll
+/// that caught it returns, which may be never: so after `IN_FLIGHT_GRACE`
+/// main's return wins, as it would in Go against a goroutine still running
+/// its deferred calls.
 pub(crate) fn settle_in_flight() {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while IN_FLIGHT.load(Ordering::SeqCst) != 0 {
-        if Instant::now() >= deadline {
-            std::process::exit(2);
-        }
+    let deadline = Instant::now() + IN_FLIGHT_GRACE;
+    while IN_FLIGHT.load(Ordering::SeqCst) != 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// How long main's return waits for a panic in flight elsewhere: far more
+/// than unwinding takes, short enough not to hold a program's exit.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(1);
 
 /// A panic of a `goro::blocking` closure on its way back to the goroutine
 /// that called it, where it resumes (the count in flight moves with it).
