@@ -120,6 +120,16 @@ fn a_panic_recovered_in_a_poll_that_never_returns_does_not_end_the_program() {
     assert_eq!(ended.stdout, "main returns\n", "{ended:?}");
 }
 
+/// A destructor of an aborted goroutine's future that catches its own
+/// panic ends nothing (the hook used to exit before the catch was reached).
+#[test]
+fn a_panic_caught_inside_a_destructor_does_not_end_the_program() {
+    let ended = run(fixture("panic-caught-in-drop"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout, "cancelled=true\n", "{ended:?}");
+    assert_eq!(ended.stderr, "", "{ended:?}");
+}
+
 #[test]
 fn a_blocking_call_panic_resumes_in_the_calling_goroutine() {
     let ended = run(fixture("panic-in-blocking"));

@@ -474,7 +474,11 @@ fn on_caller<F: Future>(future: F) -> impl FnOnce(Started<'_>) -> std::thread::R
 fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::Result<F::Output> {
     let main = Task::new(future, started.site());
     let _thread = EnterThread::new(started.flags, started.carriers);
-    catch_unwind(AssertUnwindSafe(|| started.runtime.block_on(main)))
+    catch_unwind(AssertUnwindSafe(|| started.runtime.block_on(main))).map_err(|payload| {
+        // Main's future is dropped here, outside any carrier.
+        panic::exit_if_dropping(&*payload);
+        payload
+    })
 }
 
 /// A configuration error ends the process; `run` inside a runtime panics.

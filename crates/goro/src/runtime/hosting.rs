@@ -33,6 +33,7 @@ use std::task::{Context, Poll, Waker};
 use super::carriers::{CarrierSlot, Carriers, Idle, BATCH, LOCAL_MAX};
 use super::context::{self, Home};
 use super::hosted::{self, Goroutine, BOX, JOIN};
+use super::panic;
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::join::Join;
 use crate::util::block::{Block, Kept};
@@ -161,10 +162,17 @@ impl Future for Carrier {
         }
         // Counted as ended before its handle hears of it.
         context::count(this.carriers(), -1);
-        // Dropping its future may panic too; then this carrier ends (Tokio
-        // catches it) and the goroutine's handle hears of the end as the
-        // box is dropped.
-        let join = hosted.as_mut().end();
+        // Dropping its future may panic too: under `Panic::Exit` that ends
+        // the process as the goroutine's panic; otherwise this carrier ends
+        // (Tokio catches it) and the goroutine's handle hears of the end as
+        // the box is dropped.
+        let join = match catch_unwind(AssertUnwindSafe(|| hosted.as_mut().end())) {
+            Ok(join) => {
+                panic::dropped_normally();
+                join
+            }
+            Err(payload) => panic::drop_panicked(payload),
+        };
         // SAFETY: the box's value is dropped in place, never moved; only
         // its memory is used again, which `Pin` allows.
         #[allow(unsafe_code)]

@@ -48,6 +48,8 @@ thread_local! {
     static STARTED_HERE: Cell<usize> = const { Cell::new(0) };
     /// Where the last exit-policy panic on this thread happened.
     static SITE: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
+    /// The goroutine whose future's destructor that panic started in.
+    static DROPPING: Cell<Option<Running>> = const { Cell::new(None) };
 }
 
 /// Installs the hook once. A thread that is already panicking cannot change
@@ -74,15 +76,14 @@ pub(crate) fn install_hook() {
             // A second panic while the first unwinds (a destructor) is about
             // to abort the process: let the standard hook say why.
             Some(_) if SITE.with(|s| s.borrow().is_some()) => previous(info),
-            // Nothing will catch it (a destructor of the goroutine's future,
-            // or panic = "abort"): report now.
-            Some((running, dropping)) if dropping || cfg!(panic = "abort") => {
+            // Nothing will catch it (panic = "abort"): report now.
+            Some((running, dropping)) if cfg!(panic = "abort") => {
                 report_from_hook(running, info);
                 if dropping {
                     exit_process(2);
                 }
             }
-            Some(_) => {
+            Some((running, dropping)) => {
                 IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
                 STARTED_HERE.with(|n| n.set(n.get() + 1));
                 let site = PanicSite {
@@ -90,10 +91,46 @@ pub(crate) fn install_hook() {
                     backtrace: Backtrace::capture(),
                 };
                 SITE.with(|s| *s.borrow_mut() = Some(site));
+                // A destructor of the goroutine's future: the poll wrapper
+                // is not on the stack, the carrier's drop of the future is
+                // (`drop_panicked`), unless the destructor catches it.
+                if dropping {
+                    DROPPING.with(|d| d.set(Some(running)));
+                }
             }
         }
     }));
     INSTALLED.store(true, Ordering::Release);
+}
+
+/// A goroutine's future was dropped without a panic escaping: one that
+/// started in a destructor was caught there.
+#[inline(always)]
+pub(crate) fn dropped_normally() {
+    if IN_FLIGHT.load(Ordering::Relaxed) != 0 {
+        DROPPING.with(|d| d.set(None));
+        settle_caught();
+    }
+}
+
+/// A panic escaped a goroutine's future as it was dropped: under
+/// `Panic::Exit`, report it as that goroutine's and end the process;
+/// otherwise (or once main has returned) let it unwind on.
+pub(crate) fn drop_panicked(payload: Box<dyn Any + Send>) -> ! {
+    exit_if_dropping(&*payload);
+    std::panic::resume_unwind(payload)
+}
+
+/// If `payload` escaped a goroutine's future as it was dropped under
+/// `Panic::Exit` (and main has not returned), reports it as that
+/// goroutine's and ends the process.
+pub(crate) fn exit_if_dropping(payload: &(dyn Any + Send)) {
+    if let Some(running) = DROPPING.with(|d| d.take()) {
+        if !context::runtime_has_ended() {
+            let site = SITE.with(|s| s.borrow_mut().take());
+            report_and_exit(running.id, None, running.spawned_at, payload, site)
+        }
+    }
 }
 
 /// Called when a guarded poll or call returned normally: an exit-policy
