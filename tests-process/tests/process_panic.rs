@@ -130,6 +130,22 @@ fn a_panic_caught_inside_a_destructor_does_not_end_the_program() {
     assert_eq!(ended.stderr, "", "{ended:?}");
 }
 
+/// An output nobody claims is dropped as part of its goroutine: a panic in
+/// its destructor ends the program with that goroutine's report (it printed
+/// Rust's message and exited 0).
+#[test]
+fn a_panic_dropping_an_unclaimed_output_is_the_goroutines() {
+    let ended = run(fixture("output-drop-panics"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended
+            .stderr
+            .starts_with("panic: boom: in an unclaimed output\n\ngoroutine "),
+        "{ended:?}"
+    );
+    assert_eq!(ended.stdout, "", "{ended:?}");
+}
+
 #[test]
 fn a_blocking_call_panic_resumes_in_the_calling_goroutine() {
     let ended = run(fixture("panic-in-blocking"));

@@ -18,7 +18,7 @@ use crate::runtime::carriers::Carriers;
 use crate::runtime::context::{self, Enter, Flags};
 use crate::runtime::hosting;
 use crate::runtime::panic::Relay;
-use crate::runtime::poll::{self, Task};
+use crate::runtime::poll::{self, Identified, Task};
 #[cfg(feature = "trace")]
 use crate::trace;
 
@@ -314,7 +314,7 @@ fn named(name: Arc<str>, spawned_at: &'static Location<'static>, id: GoroutineId
 #[inline]
 fn route<F>(flags: Flags, task: F, id: GoroutineId) -> JoinHandle<F::Output>
 where
-    F: Future + Send + 'static,
+    F: Future + Identified + Send + 'static,
     F::Output: Send + 'static,
 {
     if flags.is_goro() {

@@ -24,18 +24,23 @@
 //! aborted, or is dropped with its carrier when the runtime shuts down; in
 //! every case the handle resolves.
 
+use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use pin_project_lite::pin_project;
+
 use super::carriers::{CarrierSlot, Carriers, Idle, BATCH, LOCAL_MAX};
 use super::context::{self, Home};
-use super::hosted::{self, Goroutine, BOX, JOIN};
+use super::hosted::{Goroutine, Hosted, BOX, JOIN};
 use super::panic;
+use super::poll::Identified;
 use crate::goroutine::id::GoroutineId;
-use crate::goroutine::join::Join;
+use crate::goroutine::join::{Join, JoinError};
+use crate::goroutine::site::Running;
 use crate::util::block::{Block, Kept};
 use crate::util::pair::Pair;
 
@@ -43,7 +48,7 @@ use crate::util::pair::Pair;
 /// (the caller checked that it is one, inside its Tokio context).
 pub(crate) fn spawn<F>(future: F, id: GoroutineId) -> Pair<Join<F::Output>>
 where
-    F: Future + Send + 'static,
+    F: Future + Identified + Send + 'static,
     F::Output: Send + 'static,
 {
     let mut future = Some(future);
@@ -83,7 +88,7 @@ where
                 Some(goroutine) => goroutine,
                 None => {
                     let future = future.take().expect("made once");
-                    let (handle, goroutine) = hosted::make(future, id, next.slot.take_kept());
+                    let (handle, goroutine) = make(future, id, next.slot.take_kept());
                     join = Some(handle);
                     goroutine
                 }
@@ -109,7 +114,7 @@ where
     };
     let (join, goroutine) = match (join, boxed) {
         (Some(join), Some(goroutine)) => (join, goroutine),
-        _ => hosted::make(future.expect("made once"), id, Kept::default()),
+        _ => make(future.expect("made once"), id, Kept::default()),
     };
     start(goroutine, carriers);
     join
@@ -241,5 +246,134 @@ impl Drop for Carrier {
         }
         drop(current);
         drop(handed);
+    }
+}
+
+/// Makes goroutine `id`, in `kept` memory where it fits: its handle's share
+/// of its `Join`, and its box.
+fn make<F>(future: F, id: GoroutineId, mut kept: Kept) -> (Pair<Join<F::Output>>, Goroutine)
+where
+    F: Future + Identified + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // Two handles, counted at once: the goroutine's end and its handle's.
+    let (join, end) = Pair::new_with(Join::new(id), |inner| kept.boxed(JOIN, inner));
+    let hosting = Hosting {
+        future: Some(future),
+        waited: false,
+        end: Ending {
+            join: Some(end),
+            result: None,
+        },
+    };
+    (join, Box::into_pin(kept.boxed(BOX, hosting)))
+}
+
+pin_project! {
+    /// A goroutine's future and its end. `Hosted::end` drops the future,
+    /// then gives the handle the result. Dropped without that (the runtime
+    /// shuts down, or the future's drop panicked), the fields drop in the
+    /// same order: the future, then `end`, which gives the handle the
+    /// result or says "cancelled".
+    struct Hosting<F: Future> {
+        // `None` once ended (`Hosted::end`).
+        #[pin]
+        future: Option<F>,
+        // Whether the goroutine waited already (its `Join` has the
+        // carrier's waker): the carrier's own note, so that later waits
+        // need not look at the `Join`.
+        waited: bool,
+        end: Ending<F::Output>,
+    }
+}
+
+impl<F> Hosted for Hosting<F>
+where
+    F: Future + Identified + Send,
+    F::Output: Send,
+{
+    fn run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let (Some(future), Some(join)) = (this.future.as_pin_mut(), &this.end.join) else {
+            return Poll::Ready(());
+        };
+        if join.is_aborted() {
+            return Poll::Ready(());
+        }
+        match future.poll(cx) {
+            Poll::Ready(output) => {
+                this.end.result = Some(Ok(output));
+                Poll::Ready(())
+            }
+            Poll::Pending => {
+                if !*this.waited {
+                    *this.waited = true;
+                    join.park(cx.waker());
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn panicked(self: Pin<&mut Self>, payload: Box<dyn Any + Send>) {
+        let end = self.project().end;
+        if let Some(join) = &end.join {
+            end.result = Some(Err(JoinError::panicked(join.id, payload)));
+        }
+    }
+
+    fn end(self: Pin<&mut Self>) -> Option<Block> {
+        let mut this = self.project();
+        let running = this.future.as_ref().get_ref().as_ref().map(F::running);
+        this.future.set(None);
+        // The output, if its handle is gone, is dropped here: as part of
+        // the goroutine, so that a panic in its destructor follows the
+        // panic policy as one in the future's would.
+        let _dropping = running.map(Dropping::enter);
+        this.end.finish()
+    }
+}
+
+/// Marks the thread as dropping goroutine `running`'s values until dropped
+/// (also when a destructor unwinds).
+struct Dropping;
+
+impl Dropping {
+    fn enter(running: Running) -> Dropping {
+        context::enter_drop(running);
+        Dropping
+    }
+}
+
+impl Drop for Dropping {
+    fn drop(&mut self) {
+        context::leave_drop();
+    }
+}
+
+/// Gives the handle the goroutine's result when finished or dropped
+/// (after its future), or says "cancelled" if there is none.
+struct Ending<T> {
+    /// `None` once finished.
+    join: Option<Pair<Join<T>>>,
+    result: Option<Result<T, JoinError>>,
+}
+
+impl<T> Ending<T> {
+    /// Tells the handle, once; returns the `Join`'s memory if the handle
+    /// was dropped.
+    fn finish(&mut self) -> Option<Block> {
+        let join = self.join.take()?;
+        let result = self
+            .result
+            .take()
+            .unwrap_or_else(|| Err(JoinError::cancelled(join.id)));
+        Join::finish(join, result)
+    }
+}
+
+impl<T> Drop for Ending<T> {
+    fn drop(&mut self) {
+        drop(self.finish());
     }
 }

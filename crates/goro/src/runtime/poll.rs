@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 
 use super::context::{self, Enter};
 use super::{handoff, panic};
-use crate::goroutine::site::Site;
+use crate::goroutine::site::{Running, Site};
 
 pin_project! {
     /// A goroutine's future: the user's future plus who it is.
@@ -52,6 +52,17 @@ impl<F, S: Site> Task<F, S> {
             future,
             scope: DropScope(site),
         }
+    }
+}
+
+/// A goroutine's future that says which goroutine it is.
+pub(crate) trait Identified {
+    fn running(&self) -> Running;
+}
+
+impl<F, S: Site> Identified for Task<F, S> {
+    fn running(&self) -> Running {
+        self.scope.0.running()
     }
 }
 
