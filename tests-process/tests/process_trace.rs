@@ -384,3 +384,44 @@ fn the_watchdog_does_not_count_time_the_kernel_kept_the_worker_off_the_cpu() {
         ended.stderr
     );
 }
+
+fn interrupt(child: &support::process::Streaming) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// A program that handles SIGINT itself keeps its handling while
+/// `GORO_TRACE` records: its handler runs, main returns (status 0), and
+/// the recording is written at main's end, not cut off by goro's exit 130.
+#[test]
+fn the_programs_own_ctrl_c_handling_wins() {
+    let dir = trace_dir("ctrl-c-own");
+    let mut child = start(traced(fixture("ctrl-c-own-handler"), &dir));
+    child.wait_for(true, |line| line == "ready");
+    interrupt(&child);
+    child.wait_for(true, |line| line == "own handler");
+    let status = child.wait();
+    assert_eq!(status.code(), Some(0), "{:?}", child.seen);
+    let stderr: Vec<String> = child.stderr.try_iter().collect();
+    assert_written(&dir, &stderr.join("\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A finished recording leaves no handler behind: Ctrl-C then kills the
+/// program by SIGINT, as it would without goro.
+#[test]
+fn a_finished_recording_leaves_sigint_as_it_was() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = trace_dir("ctrl-c-after");
+    let mut cmd = fixture("ctrl-c-after-the-trace");
+    cmd.arg(&dir);
+    let mut child = start(cmd);
+    child.wait_for(true, |line| line == "ready");
+    interrupt(&child);
+    let status = child.wait();
+    assert_eq!(status.signal(), Some(2), "{status:?} {:?}", child.seen);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,7 +7,9 @@
 //! goroutine runs on a goro runtime ([`run`](crate::run),
 //! [`#[goro::main]`](crate::main)). Recording starts with the runtime and
 //! stops when the main goroutine ends, when a panic ends the program, or on
-//! Ctrl-C (a second Ctrl-C exits without waiting for the files); then
+//! Ctrl-C (a second Ctrl-C exits without waiting for the files; on Unix
+//! only while the program does not handle SIGINT itself, and SIGINT is left
+//! as it was once the recording is written); then
 //! three files are written and their place is printed to stderr:
 //!
 //! - `dir/trace.json`: a Chrome Trace Event file; open it in Perfetto
@@ -51,6 +53,8 @@
 //! costs each poll a few plain stores and reads of the thread's state, and
 //! no thread runs for it until a runtime starts.
 
+#[cfg(unix)]
+mod interrupt;
 mod traced;
 mod watch;
 
@@ -273,6 +277,7 @@ pub(crate) fn abandon(env: EnvRecording) {
     if active.as_ref().is_some_and(|a| a.from_env) {
         *active = None;
         recorder::stop();
+        stop_listening_for_ctrl_c();
     }
 }
 
@@ -309,6 +314,7 @@ fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files
         return None;
     }
     let Active { dir, .. } = active.take()?;
+    stop_listening_for_ctrl_c();
     WRITING.with(|w| w.set(true));
     let _writing = Writing;
     let trace = recorder::stop()?;
@@ -324,10 +330,28 @@ fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files
     Some(written)
 }
 
+/// Ctrl-C while recording writes the recording and exits with status 130;
+/// on Unix, only where the program does not handle SIGINT itself
+/// (`interrupt.rs`).
+#[cfg(unix)]
+fn listen_for_ctrl_c() {
+    interrupt::arm();
+}
+
+/// The recording ended: Ctrl-C is the program's again.
+#[cfg(unix)]
+fn stop_listening_for_ctrl_c() {
+    interrupt::disarm();
+}
+
+#[cfg(not(unix))]
+fn stop_listening_for_ctrl_c() {}
+
 /// On Ctrl-C while recording, write the recording and exit with status 130
 /// (128 + SIGINT), as the interrupted program would have. Writing a long
 /// recording takes a while (or waits for one being written elsewhere): a
 /// second Ctrl-C exits at once.
+#[cfg(not(unix))]
 fn listen_for_ctrl_c() {
     static LISTENING: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     LISTENING.get_or_init(|| {
@@ -372,18 +396,13 @@ fn listen_for_ctrl_c() {
     });
 }
 
-#[cfg(unix)]
-fn interrupts() -> std::io::Result<tokio::signal::unix::Signal> {
-    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-}
-
 #[cfg(windows)]
 fn interrupts() -> std::io::Result<tokio::signal::windows::CtrlC> {
     tokio::signal::windows::ctrl_c()
 }
 
 /// Whether a recording is in progress or being written.
-fn trace_to_write() -> bool {
+pub(crate) fn trace_to_write() -> bool {
     match ACTIVE.try_lock() {
         Ok(active) => active.is_some(),
         Err(std::sync::TryLockError::WouldBlock) => true,
