@@ -196,8 +196,23 @@ where
     if trace::active() {
         return spawn_traced(future, name, at);
     }
-    let flags = context::flags();
-    let id = GoroutineId::next();
+    start(context::flags(), future, name, at, GoroutineId::next())
+}
+
+/// Wraps `future` as goroutine `id` (its site inline, or boxed with its
+/// name; the watchdog's decorator with the trace feature) and starts it.
+#[inline(always)]
+fn start<F>(
+    flags: Flags,
+    future: F,
+    name: Option<Arc<str>>,
+    at: &'static Location<'static>,
+    id: GoroutineId,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     match name {
         None => route(
             flags,
@@ -229,17 +244,7 @@ where
     let id = GoroutineId::next();
     let spawning = trace::Spawning::new(id, name.as_deref(), at);
     let future = spawning.decorate(future, name.clone(), at);
-    let handle = match &name {
-        None => route(
-            flags,
-            Task::new(watched(future), Spot { spawned_at: at, id }),
-            id,
-        ),
-        Some(name) => {
-            let future = watched_named(future, name);
-            route(flags, Task::new(future, named(name.clone(), at, id)), id)
-        }
-    };
+    let handle = start(flags, future, name.clone(), at, id);
     spawning.spawned(name, at);
     handle
 }

@@ -10,8 +10,6 @@
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::runtime::panic;
-
 /// The pipe's writing end, for the handler (-1 before there is a pipe).
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
 /// Interrupts seen since goro's handler was last installed.
@@ -109,9 +107,8 @@ fn listener_started() -> bool {
     })
 }
 
-/// The first Ctrl-C writes the recording and exits with status 130 (128 +
-/// SIGINT), as the interrupted program would have; writing takes a while,
-/// so a second one exits at once.
+/// The first Ctrl-C writes the recording and exits (`interrupted`);
+/// writing takes a while, so a second one exits at once.
 fn listen(read_fd: libc::c_int) {
     loop {
         let mut byte = 0u8;
@@ -132,16 +129,6 @@ fn listen(read_fd: libc::c_int) {
         if SEEN.fetch_add(1, Ordering::SeqCst) > 0 {
             std::process::exit(130);
         }
-        if super::trace_to_write() {
-            eprintln!("goro: interrupted: writing the trace (Ctrl-C again to exit without it)");
-        }
-        let exit = || panic::exit_process(130);
-        if std::thread::Builder::new()
-            .name("goro-trace-exit".into())
-            .spawn(exit)
-            .is_err()
-        {
-            exit();
-        }
+        super::interrupted();
     }
 }

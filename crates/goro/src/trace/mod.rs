@@ -373,19 +373,7 @@ fn listen_for_ctrl_c() {
                     if interrupts.recv().await.is_none() {
                         return;
                     }
-                    if trace_to_write() {
-                        eprintln!(
-                            "goro: interrupted: writing the trace (Ctrl-C again to exit without it)"
-                        );
-                    }
-                    let exit = || panic::exit_process(130);
-                    if std::thread::Builder::new()
-                        .name("goro-trace-exit".into())
-                        .spawn(exit)
-                        .is_err()
-                    {
-                        exit();
-                    }
+                    interrupted();
                     interrupts.recv().await;
                     std::process::exit(130)
                 });
@@ -401,8 +389,25 @@ fn interrupts() -> std::io::Result<tokio::signal::windows::CtrlC> {
     tokio::signal::windows::ctrl_c()
 }
 
+/// The first Ctrl-C: writes the recording (if any) and exits with status
+/// 130 (128 + SIGINT), as the interrupted program would have, from a thread
+/// of its own, so that a second Ctrl-C is still heard meanwhile.
+fn interrupted() {
+    if trace_to_write() {
+        eprintln!("goro: interrupted: writing the trace (Ctrl-C again to exit without it)");
+    }
+    let exit = || panic::exit_process(130);
+    if std::thread::Builder::new()
+        .name("goro-trace-exit".into())
+        .spawn(exit)
+        .is_err()
+    {
+        exit();
+    }
+}
+
 /// Whether a recording is in progress or being written.
-pub(crate) fn trace_to_write() -> bool {
+fn trace_to_write() -> bool {
     match ACTIVE.try_lock() {
         Ok(active) => active.is_some(),
         Err(std::sync::TryLockError::WouldBlock) => true,
