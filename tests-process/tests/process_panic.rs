@@ -146,6 +146,28 @@ fn a_panic_dropping_an_unclaimed_output_is_the_goroutines() {
     assert_eq!(ended.stdout, "", "{ended:?}");
 }
 
+/// A panic caught earlier in the same poll does not lend the report its
+/// location, and Rust's own message is not printed beside Go's report.
+#[test]
+fn the_report_names_the_uncaught_panics_own_site() {
+    let ended = run(fixture("caught-then-uncaught"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    let line = line_of("src/bin/fixture_process.rs", "// panic site: second");
+    assert!(
+        ended
+            .stderr
+            .starts_with("panic: second, uncaught\n\ngoroutine "),
+        "{ended:?}"
+    );
+    assert!(
+        ended.stderr.contains(&format!(
+            "    panicked at tests-process/src/bin/fixture_process.rs:{line}:"
+        )),
+        "{ended:?}"
+    );
+    assert!(!ended.stderr.contains("thread '"), "{ended:?}");
+}
+
 #[test]
 fn a_blocking_call_panic_resumes_in_the_calling_goroutine() {
     let ended = run(fixture("panic-in-blocking"));

@@ -119,12 +119,13 @@ where
                 crate::runtime::panic::returned_normally();
                 Ok(value)
             }
-            Err(payload) => Err(Relay::catch(payload, caller)),
+            // Boxed: a relayed panic is rare, and its report is large.
+            Err(payload) => Err(Box::new(Relay::catch(payload, caller))),
         }
     };
     match route_blocking(flags, call).await {
         Ok(Ok(value)) => value,
-        Ok(Err(relay)) => relay.resume(),
+        Ok(Err(relay)) => (*relay).resume(),
         // The runtime shut down before the call started: main has
         // returned, and this goroutine is abandoned with every other; it
         // never resumes.

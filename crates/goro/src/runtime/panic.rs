@@ -39,6 +39,8 @@ static EXITING: AtomicBool = AtomicBool::new(false);
 
 /// Where a panic happened, for the report.
 pub(crate) struct PanicSite {
+    /// Its message, to tell it from others of the same poll.
+    message: String,
     location: Option<String>,
     backtrace: Backtrace,
 }
@@ -46,8 +48,10 @@ pub(crate) struct PanicSite {
 thread_local! {
     /// Exit-policy panics that started on this thread and are still in flight.
     static STARTED_HERE: Cell<usize> = const { Cell::new(0) };
-    /// Where the last exit-policy panic on this thread happened.
-    static SITE: RefCell<Option<PanicSite>> = const { RefCell::new(None) };
+    /// Where the exit-policy panics in flight on this thread happened,
+    /// oldest first: one caught in a poll stays until the poll returns, so
+    /// a later uncaught one finds its own by its message.
+    static SITE: RefCell<Vec<PanicSite>> = const { RefCell::new(Vec::new()) };
     /// The goroutine whose future's destructor that panic started in.
     static DROPPING: Cell<Option<Running>> = const { Cell::new(None) };
 }
@@ -73,9 +77,11 @@ pub(crate) fn install_hook() {
             // panics as they are dropped) changes nothing, nor is it
             // reported. The panic unwinds into Tokio, which drops it.
             Some(_) if context::runtime_has_ended() => {}
-            // A second panic while the first unwinds (a destructor) is about
-            // to abort the process: let the standard hook say why.
-            Some(_) if SITE.with(|s| s.borrow().is_some()) => previous(info),
+            // A panic escaping a destructor while another unwinds: the
+            // process aborts, and only the standard hook says why.
+            Some(_) if message(info.payload()) == "panic in a destructor during cleanup" => {
+                previous(info)
+            }
             // Nothing will catch it (panic = "abort"): report now.
             Some((running, dropping)) if cfg!(panic = "abort") => {
                 report_from_hook(running, info);
@@ -87,10 +93,11 @@ pub(crate) fn install_hook() {
                 IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
                 STARTED_HERE.with(|n| n.set(n.get() + 1));
                 let site = PanicSite {
+                    message: message(info.payload()).to_owned(),
                     location: info.location().map(|l| l.to_string()),
                     backtrace: Backtrace::capture(),
                 };
-                SITE.with(|s| *s.borrow_mut() = Some(site));
+                SITE.with(|s| s.borrow_mut().push(site));
                 // A destructor of the goroutine's future: the poll wrapper
                 // is not on the stack, the carrier's drop of the future is
                 // (`drop_panicked`), unless the destructor catches it.
@@ -127,7 +134,7 @@ pub(crate) fn drop_panicked(payload: Box<dyn Any + Send>) -> ! {
 pub(crate) fn exit_if_dropping(payload: &(dyn Any + Send)) {
     if let Some(running) = DROPPING.with(|d| d.take()) {
         if !context::runtime_has_ended() {
-            let site = SITE.with(|s| s.borrow_mut().take());
+            let site = take_site(payload);
             report_and_exit(running.id, None, running.spawned_at, payload, site)
         }
     }
@@ -148,7 +155,7 @@ fn settle_caught() {
     let caught = STARTED_HERE.with(|n| n.replace(0));
     if caught != 0 {
         IN_FLIGHT.fetch_sub(caught, Ordering::SeqCst);
-        SITE.with(|s| s.borrow_mut().take());
+        SITE.with(|s| s.borrow_mut().clear());
     }
 }
 
@@ -190,8 +197,8 @@ impl Relay {
             was != 0
         });
         Relay {
+            site: take_site(&*payload),
             payload: Some(payload),
-            site: SITE.with(|s| s.borrow_mut().take()),
             counted,
             caller,
         }
@@ -204,7 +211,7 @@ impl Relay {
             self.counted = false;
         }
         if let Some(site) = self.site.take() {
-            SITE.with(|s| *s.borrow_mut() = Some(site));
+            SITE.with(|s| s.borrow_mut().push(site));
         }
         let payload = self.payload.take().expect("a relayed panic resumes once");
         std::panic::resume_unwind(payload)
@@ -260,6 +267,19 @@ fn report_from_hook(running: Running, info: &std::panic::PanicHookInfo<'_>) {
     let _ = err.flush();
 }
 
+/// Takes the sites of the panics in flight on this thread, and returns
+/// `payload`'s: the newest with its message (the newest of all if none
+/// has it).
+fn take_site(payload: &(dyn Any + Send)) -> Option<PanicSite> {
+    let mut sites = SITE.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let text = message(payload);
+    let i = sites
+        .iter()
+        .rposition(|site| site.message == text)
+        .or_else(|| sites.len().checked_sub(1))?;
+    Some(sites.swap_remove(i))
+}
+
 /// Prints Go's panic report for the goroutine `site` and ends the process
 /// with status 2. If another goroutine is already doing so, waits for it.
 pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
@@ -267,7 +287,7 @@ pub(crate) fn exit<S: Site>(goroutine: &S, payload: Box<dyn Any + Send>) -> ! {
         // Main has returned (see the hook): no report, no exit status.
         std::panic::resume_unwind(payload);
     }
-    let site = SITE.with(|s| s.borrow_mut().take());
+    let site = take_site(&*payload);
     report_and_exit(
         goroutine.id(),
         goroutine.name(),
