@@ -108,3 +108,12 @@ fn select_timeout_times_out_the_slow_request_only() {
         "{ended:?}"
     );
 }
+
+#[test]
+fn no_goroutine_runs_while_mains_locals_are_dropped() {
+    for _ in 0..5 {
+        let ended = run(fixture("main-locals-dropped"));
+        assert_eq!(ended.code(), Some(0), "{ended:?}");
+        assert_eq!(ended.stdout, "main returns\n", "{ended:?}");
+    }
+}

@@ -199,3 +199,16 @@ fn a_panic_while_dropping_an_aborted_goroutine_ends_the_program() {
     );
     assert!(!ended.stdout.contains("not reached"), "{ended:?}");
 }
+
+#[test]
+fn no_goroutine_runs_while_a_panicking_one_unwinds() {
+    for _ in 0..5 {
+        let ended = run(fixture("panic-unwinds-into-main"));
+        assert_eq!(ended.code(), Some(2), "{ended:?}");
+        assert!(
+            ended.stderr.contains("panic: boom: while main waits"),
+            "{ended:?}"
+        );
+        assert!(!ended.stdout.contains("main committed"), "{ended:?}");
+    }
+}

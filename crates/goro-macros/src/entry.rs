@@ -5,7 +5,10 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Error, Expr, ExprLit, ItemFn, Lit, MetaNameValue, ReturnType, Token};
+use syn::visit_mut::{self, VisitMut};
+use syn::{
+    Block, Error, Expr, ExprLit, Item, ItemFn, Lit, MetaNameValue, ReturnType, Stmt, Token, Type,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -181,6 +184,13 @@ fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<
     config.extend(quote! { .panic(#krate::__private::Panic::#panic) });
 
     function.sig.asyncness = None;
+    let return_type = match &function.sig.output {
+        ReturnType::Default => Some(quote! { () }),
+        // An opaque type cannot be named: the value is not annotated.
+        ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)) => None,
+        ReturnType::Type(_, ty) => Some(ty.to_token_stream()),
+    };
+    mark_returns(krate, return_type.as_ref(), &mut function.block);
     let block = &function.block;
     let span = block.span();
     // The body becomes a nested `async fn`, whose future's type is known
@@ -216,4 +226,103 @@ fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<
         Kind::Main => TokenStream::new(),
     };
     Ok(quote! { #test_attr #function })
+}
+
+/// Makes main's body say when it returns, before its locals are dropped:
+/// each `return e` becomes `return main_returns(e)`, each `e?` returns
+/// `main_returns(Err(..))`, and the tail (or the end of a body without one)
+/// goes through `main_returns` too. Closures, async blocks and nested items
+/// return on their own and are left alone, as are macro calls, whose tokens
+/// are not parsed here (the runtime then marks main's return when its
+/// future completes, after its locals are dropped).
+fn mark_returns(krate: &TokenStream, ty: Option<&TokenStream>, block: &mut Block) {
+    let call = |span: Span| {
+        let krate = respan(krate, span);
+        match ty {
+            Some(ty) => quote_spanned! {span=> #krate::__private::main_returns::<#ty> },
+            None => quote_spanned! {span=> #krate::__private::main_returns },
+        }
+    };
+    let mut returns = Returns { krate, call: &call };
+    returns.visit_block_mut(block);
+    let (tail, span) = match block.stmts.last() {
+        Some(Stmt::Expr(_, None)) => {
+            let Some(Stmt::Expr(tail, None)) = block.stmts.pop() else {
+                unreachable!()
+            };
+            let span = tail.span();
+            (tail.into_token_stream(), span)
+        }
+        // A body without a tail returns `()`.
+        _ => (quote! { () }, block.brace_token.span.close()),
+    };
+    let call = call(span);
+    // After a tail that never completes (`loop { .. }`), the call cannot
+    // be reached: no warning for code the user did not write, whose span
+    // (the macro's) also keeps Clippy's lints on `let` quiet.
+    let site = Span::call_site();
+    block.stmts.push(syn::parse_quote_spanned! {site=>
+        #[allow(unreachable_code)]
+        let __goro_returned = #call(#tail);
+    });
+    block.stmts.push(Stmt::Expr(
+        syn::parse_quote_spanned! {site=> __goro_returned },
+        None,
+    ));
+}
+
+struct Returns<'a> {
+    krate: &'a TokenStream,
+    call: &'a dyn Fn(Span) -> TokenStream,
+}
+
+impl VisitMut for Returns<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+            Expr::Return(ret) => {
+                if let Some(value) = &mut ret.expr {
+                    self.visit_expr_mut(value);
+                }
+                let span = ret.span();
+                let value = match ret.expr.take() {
+                    Some(value) => value.into_token_stream(),
+                    None => quote_spanned! {span=> () },
+                };
+                let call = (self.call)(span);
+                ret.expr = Some(Box::new(syn::parse_quote_spanned! {span=> #call(#value) }));
+            }
+            Expr::Try(try_expr) => {
+                self.visit_expr_mut(&mut try_expr.expr);
+                let span = try_expr.question_token.span();
+                let value = &try_expr.expr;
+                let call = (self.call)(span);
+                // Errors in the conversion point at the `?`.
+                let krate = respan(self.krate, span);
+                *expr = syn::parse_quote_spanned! {span=>
+                    match #value {
+                        ::core::result::Result::Ok(__goro_ok) => __goro_ok,
+                        ::core::result::Result::Err(__goro_err) => {
+                            return #call(#krate::__private::err(__goro_err))
+                        }
+                    }
+                };
+            }
+            _ => visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }

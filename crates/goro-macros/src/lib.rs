@@ -49,7 +49,11 @@ pub fn select_impl(input: TokenStream) -> TokenStream {
 /// Runs `async fn main` as the main goroutine of a goro runtime.
 ///
 /// The program ends when `main` returns: other goroutines are abandoned and
-/// blocking calls are not waited for. `main` may return anything `fn main`
+/// blocking calls are not waited for. No other goroutine runs from the moment
+/// main's body produces its value (a `return`, a `?` that returns, or its
+/// tail): main's locals are dropped after that, so a `Sender` among them
+/// that closes its channel as it goes wakes nobody. A destructor of main's
+/// locals must therefore not wait for another goroutine. `main` may return anything `fn main`
 /// may; a declared return type is reported inside the main goroutine, as
 /// `fn main` reports it (an `Err` prints `Error: ..` and exits with status
 /// 1), and the function returns the `std::process::ExitCode`.

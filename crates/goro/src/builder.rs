@@ -36,7 +36,13 @@ pub enum Panic {
     /// [`Goroutine::name`](crate::Goroutine::name). With `RUST_BACKTRACE=1`
     /// a backtrace follows. These panics do not reach a panic hook that was
     /// installed before the runtime started; a panic that the goroutine's
-    /// own code catches (`catch_unwind`) does not end the program. When the
+    /// own code catches (`catch_unwind`) does not end the program.
+    ///
+    /// While such a panic unwinds, no other goroutine starts a poll: what
+    /// the panicking goroutine's destructors do (a dropped `Sender` closes
+    /// its channel) is not acted upon before the process ends. A panic that
+    /// user code catches holds the other goroutines until the poll that
+    /// caught it returns, for at most a second. When the
     /// main goroutine returns while another goroutine's panic is unwinding,
     /// the panic wins if it reaches the goroutine's end within a second
     /// (unwinding takes far less); a panic caught meanwhile leaves the exit
@@ -149,8 +155,13 @@ impl Builder {
     /// The main goroutine is an ordinary goroutine on one of the worker
     /// threads, as in Go; the calling thread only waits for it. Other
     /// goroutines still alive when it completes are abandoned and blocking
-    /// calls are not waited for: the runtime shuts down in the background
-    /// and `run` returns at once.
+    /// calls are not waited for: none of them is polled again, the runtime
+    /// shuts down in the background and `run` returns at once.
+    ///
+    /// `future`'s own locals are dropped before it completes, and the other
+    /// goroutines may still run meanwhile (woken by a `Sender` among them
+    /// that closes its channel). [`#[goro::main]`](crate::main) stops them
+    /// before main's locals are dropped.
     ///
     /// `future` must be `Send + 'static`, as a goroutine's must; a main
     /// future that is not runs on the calling thread with
@@ -474,6 +485,12 @@ fn on_caller<F: Future>(future: F) -> impl FnOnce(Started<'_>) -> std::thread::R
 fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::Result<F::Output> {
     let main = Task::new(future, started.site());
     let _thread = EnterThread::new(started.flags, started.carriers);
+    let main = async {
+        let output = main.await;
+        // Nothing of the program runs after main (see `Hosting::run`).
+        context::main_returned();
+        output
+    };
     catch_unwind(AssertUnwindSafe(|| started.runtime.block_on(main))).map_err(|payload| {
         // Main's future is dropped here, outside any carrier.
         panic::exit_if_dropping(&*payload);

@@ -126,6 +126,23 @@ impl<F: Future> MainOnCaller for &Main<F> {
     }
 }
 
+/// The value main's body returns, as it returns: from here on no other
+/// goroutine of main's runtime runs, and only then are main's locals
+/// dropped (their destructors would otherwise wake goroutines that then
+/// run after main's end). `#[goro::main]` wraps every `return`, `?` and
+/// the tail of main's body in it.
+#[inline]
+pub fn main_returns<T>(value: T) -> T {
+    crate::runtime::context::main_returned();
+    value
+}
+
+/// What `?` returns from main's body for an error `err`.
+#[inline]
+pub fn err<T, E, F: From<E>>(err: E) -> Result<T, F> {
+    Err(F::from(err))
+}
+
 /// Awaits main's future and reports its output as `fn main` would (an
 /// `Err` prints `Error: ..` and fails), inside the main goroutine.
 pub async fn reported<F>(main: F) -> ExitCode

@@ -202,3 +202,28 @@ async fn goro_test_returns_results() -> Result<(), std::num::ParseIntError> {
 async fn goro_test_reports_a_panicking_body_as_a_failure() {
     panic!("expected failure");
 }
+
+/// `#[goro::test]` (as `#[goro::main]`) routes main's own `return`s, `?`s
+/// and tail through the runtime, and leaves those of closures, async
+/// blocks and nested functions alone.
+#[goro::test]
+async fn goro_test_body_returns_as_written() -> Result<(), String> {
+    fn first_digit(s: &str) -> Option<u32> {
+        s.chars().next()?.to_digit(10)
+    }
+    let parse = |s: &str| -> Result<u8, String> {
+        let n = s.parse::<u8>().map_err(|e| e.to_string())?;
+        Ok(n)
+    };
+    let later = async { Ok::<u8, String>(parse("4")? + 1) };
+    assert_eq!(later.await, Ok(5));
+    assert_eq!(parse("x").unwrap_err(), "invalid digit found in string");
+    assert_eq!(first_digit(""), None);
+    for i in 0.. {
+        if i == 3 {
+            return Ok(());
+        }
+        let _: u8 = parse("1")?;
+    }
+    Err("not reached".to_string())
+}

@@ -46,6 +46,31 @@ pub(crate) struct Carriers {
     /// scheduler holds the runtime, and its slot, which holds these
     /// `Carriers`: a cycle that nothing would break.
     closed: AtomicBool,
+    /// Set when the main goroutine returns, before its locals are dropped:
+    /// from then on no other goroutine of the runtime is polled.
+    main_returned: AtomicBool,
+}
+
+/// Why a goroutine about to be polled may have to wait or not run at all:
+/// runtimes whose main goroutine has returned and whose carriers are still
+/// alive, plus panics in flight (`panic`). One counter, so that a poll
+/// checks both with one load.
+static HOLD: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether a goroutine about to be polled must ask `panic::hold` first.
+#[inline(always)]
+pub(crate) fn may_hold() -> bool {
+    HOLD.load(std::sync::atomic::Ordering::Relaxed) != 0
+}
+
+/// Counts `n` more reasons to hold polls (a panic in flight).
+pub(crate) fn hold_more(n: usize) {
+    HOLD.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Counts `n` fewer.
+pub(crate) fn hold_less(n: usize) {
+    HOLD.fetch_sub(n, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// One thread's share of a runtime's count of hosted goroutines; only its
@@ -122,6 +147,19 @@ impl Carriers {
         drop(spare);
     }
 
+    /// The main goroutine has returned: no other goroutine of the runtime
+    /// runs from now on.
+    pub(crate) fn main_returned(&self) {
+        if !self.main_returned.swap(true, Ordering::SeqCst) {
+            hold_more(1);
+        }
+    }
+
+    /// Whether the main goroutine has returned.
+    pub(crate) fn has_main_returned(&self) -> bool {
+        self.main_returned.load(Ordering::Relaxed)
+    }
+
     /// Whether the runtime has shut down (its main goroutine returned).
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)
@@ -173,5 +211,14 @@ impl Carriers {
 
     fn spare(&self) -> MutexGuard<'_, Vec<Vec<Idle>>> {
         self.spare.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Carriers {
+    /// No thread of the runtime is left to poll its goroutines.
+    fn drop(&mut self) {
+        if self.main_returned.load(Ordering::Relaxed) {
+            hold_less(1);
+        }
     }
 }

@@ -268,6 +268,31 @@ pub(crate) fn runtime_has_ended() -> bool {
     .unwrap_or(false)
 }
 
+/// Marks the calling thread's runtime as one whose main goroutine has
+/// returned (no other goroutine of it runs from now on).
+pub(crate) fn main_returned() {
+    let _ = HOME.try_with(|home| {
+        if let Ok(home) = home.try_borrow() {
+            if let Some(carriers) = &home.carriers {
+                carriers.main_returned();
+            }
+        }
+    });
+}
+
+/// Whether the calling thread belongs to a goro runtime whose main
+/// goroutine has returned.
+pub(crate) fn main_has_returned() -> bool {
+    HOME.try_with(|home| {
+        home.try_borrow().is_ok_and(|home| {
+            home.carriers
+                .as_ref()
+                .is_some_and(|c| c.has_main_returned())
+        })
+    })
+    .unwrap_or(false)
+}
+
 /// Whether the calling thread is inside any runtime, goro's or Tokio's.
 pub(crate) fn inside_runtime() -> bool {
     flags().is_goro() || Handle::try_current().is_ok()

@@ -302,6 +302,11 @@ where
         }
         match future.poll(cx) {
             Poll::Ready(output) => {
+                if join.id == GoroutineId::MAIN {
+                    // Nothing of the program runs after main: the other
+                    // goroutines stop here, before `run` returns.
+                    context::main_returned();
+                }
                 this.end.result = Some(Ok(output));
                 Poll::Ready(())
             }

@@ -13,6 +13,12 @@
 //! that the goroutine's own code catches is taken off the count when the poll
 //! (or blocking call) it happened in returns normally.
 //!
+//! While a panic is in flight, no other goroutine starts a poll (`hold`): the
+//! panicking goroutine's destructors run as it unwinds, and what they do
+//! (a `Sender` dropped, closing its channel) must not let another goroutine
+//! act on it before the process ends. The same holds once the main goroutine
+//! has returned, for good.
+//!
 //! [`Panic::Exit`]: crate::Panic::Exit
 
 use std::any::Any;
@@ -26,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use std::sync::OnceLock;
 
-use super::context;
+use super::{carriers, context};
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::join::message;
 use crate::goroutine::site::{Running, Site};
@@ -36,6 +42,13 @@ use crate::goroutine::site::{Running, Site};
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 /// Set by the first goroutine that reports a panic and ends the process.
 static EXITING: AtomicBool = AtomicBool::new(false);
+/// Set when a goroutine has waited `IN_FLIGHT_GRACE` for the panics in
+/// flight to settle (one was caught in a poll that goes on and on): polls
+/// start again until none is in flight.
+static HOLD_EXPIRED: AtomicBool = AtomicBool::new(false);
+/// Goroutines that a panic in flight is relayed to (from a `blocking` call
+/// they wait for): they still run, to resume it.
+static RELAYED_TO: Mutex<Vec<GoroutineId>> = Mutex::new(Vec::new());
 
 /// Where a panic happened, for the report.
 pub(crate) struct PanicSite {
@@ -91,6 +104,7 @@ pub(crate) fn install_hook() {
             }
             Some((running, dropping)) => {
                 IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+                carriers::hold_more(1);
                 STARTED_HERE.with(|n| n.set(n.get() + 1));
                 let site = PanicSite {
                     message: message(info.payload()).to_owned(),
@@ -154,8 +168,81 @@ pub(crate) fn returned_normally() {
 fn settle_caught() {
     let caught = STARTED_HERE.with(|n| n.replace(0));
     if caught != 0 {
-        IN_FLIGHT.fetch_sub(caught, Ordering::SeqCst);
+        settled(caught);
         SITE.with(|s| s.borrow_mut().clear());
+    }
+}
+
+/// `n` panics in flight are settled (caught, or ignored).
+fn settled(n: usize) {
+    if IN_FLIGHT.fetch_sub(n, Ordering::SeqCst) == n {
+        HOLD_EXPIRED.store(false, Ordering::SeqCst);
+    }
+    carriers::hold_less(n);
+}
+
+/// Whether a goroutine about to be polled must wait or not run: a panic is
+/// in flight, or some runtime's main goroutine has returned.
+#[inline(always)]
+pub(crate) fn may_hold() -> bool {
+    carriers::may_hold()
+}
+
+/// Called before goroutine `running` is polled when `may_hold`: waits while
+/// a panic is in flight (for at most `IN_FLIGHT_GRACE`, and not if the
+/// panic is being relayed to this goroutine), and returns `true` if the
+/// goroutine must not run at all, its runtime's main goroutine having
+/// returned.
+#[cold]
+#[inline(never)]
+pub(crate) fn hold(running: Running) -> bool {
+    let ended = || running.id != GoroutineId::MAIN && context::main_has_returned();
+    if ended() {
+        return true;
+    }
+    let mut waited = 0u32;
+    let mut deadline = None;
+    while IN_FLIGHT.load(Ordering::SeqCst) != 0 && !HOLD_EXPIRED.load(Ordering::SeqCst) {
+        if relayed_to(running.id) {
+            return false;
+        }
+        if EXITING.load(Ordering::SeqCst) {
+            // The process ends: nothing else runs meanwhile.
+            loop {
+                std::thread::park();
+            }
+        }
+        if ended() {
+            return true;
+        }
+        waited += 1;
+        if waited < 64 {
+            std::thread::yield_now();
+            continue;
+        }
+        let deadline = *deadline.get_or_insert_with(|| Instant::now() + IN_FLIGHT_GRACE);
+        if Instant::now() >= deadline {
+            HOLD_EXPIRED.store(true, Ordering::SeqCst);
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    ended()
+}
+
+fn relayed_to(id: GoroutineId) -> bool {
+    RELAYED_TO
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&id)
+}
+
+fn relay_to(id: GoroutineId, add: bool) {
+    let mut list = RELAYED_TO.lock().unwrap_or_else(|e| e.into_inner());
+    if add {
+        list.push(id);
+    } else if let Some(i) = list.iter().position(|&other| other == id) {
+        list.swap_remove(i);
     }
 }
 
@@ -196,6 +283,9 @@ impl Relay {
             n.set(was.saturating_sub(1));
             was != 0
         });
+        if let (true, Some(caller)) = (counted, caller) {
+            relay_to(caller.id, true);
+        }
         Relay {
             site: take_site(&*payload),
             payload: Some(payload),
@@ -209,6 +299,9 @@ impl Relay {
         if self.counted {
             STARTED_HERE.with(|n| n.set(n.get() + 1));
             self.counted = false;
+            if let Some(caller) = self.caller {
+                relay_to(caller.id, false);
+            }
         }
         if let Some(site) = self.site.take() {
             SITE.with(|s| s.borrow_mut().push(site));
@@ -228,11 +321,12 @@ impl Drop for Relay {
             return;
         }
         let (Some(payload), Some(caller)) = (self.payload.take(), self.caller) else {
-            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            settled(1);
             return;
         };
+        relay_to(caller.id, false);
         if context::runtime_has_ended() {
-            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+            settled(1);
             return;
         }
         report_and_exit(

@@ -72,8 +72,14 @@ impl<F: Future, S: Site> Future for Task<F, S> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
+        let site = &this.scope.0;
+        if panic::may_hold() && panic::hold(site.running()) {
+            // Its runtime's main goroutine has returned: it never runs
+            // again, and the runtime's shutdown drops it.
+            return Poll::Pending;
+        }
         let future = this.future;
-        let poll = run_guarded(&this.scope.0, true, || future.poll(cx));
+        let poll = run_guarded(site, true, || future.poll(cx));
         if context::run_ends() {
             handoff::end_run(cx);
         }
