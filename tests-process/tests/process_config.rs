@@ -108,3 +108,39 @@ fn gomaxprocs_past_the_maximum_fails_with_one_line() {
     assert_eq!(ended.code(), Some(0), "{ended:?}");
     assert_eq!(ended.stdout.trim(), "gomaxprocs=1024");
 }
+
+/// The fixture under `ulimit -v`: too little address space for the
+/// stacks of 1,000 worker threads.
+fn with_little_memory(scenario: &str) -> std::process::Command {
+    let program = fixture(scenario).get_program().to_owned();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" \"$1\"")
+        .arg(program)
+        .arg(scenario);
+    cmd
+}
+
+#[test]
+fn workers_the_system_refuses_fail_with_one_line() {
+    let mut cmd = with_little_memory("gomaxprocs");
+    cmd.env("GOMAXPROCS", "1000");
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert_eq!(ended.stderr.lines().count(), 1, "{ended:?}");
+    assert!(
+        ended.stderr.starts_with(
+            "goro: could not start the runtime: the system refused to start 1000 worker threads"
+        ),
+        "{ended:?}"
+    );
+    assert_eq!(ended.stdout, "");
+}
+
+#[test]
+fn try_run_returns_the_refusal_and_the_program_goes_on() {
+    let ended = run(with_little_memory("threads-refused-then-run"));
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stdout, "refused: true\nthen ran\n", "{ended:?}");
+    assert!(ended.stderr.contains("lower GOMAXPROCS"), "{ended:?}");
+}

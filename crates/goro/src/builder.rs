@@ -16,7 +16,7 @@ use crate::runtime::carriers::Carriers;
 use crate::runtime::config::{cores, gomaxprocs_env, MAX_WORKERS};
 use crate::runtime::context::{self, EnterThread, Flags};
 use crate::runtime::poll::Task;
-use crate::runtime::{hosting, panic, rlimit};
+use crate::runtime::{hosting, panic, probe, rlimit};
 
 /// What a panic in a goroutine does to the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -172,7 +172,8 @@ impl Builder {
     /// Panics if called inside a runtime (use [`go!`](crate::go!) there).
     /// If the configuration is invalid (`GOMAXPROCS=abc`,
     /// `worker_threads(0)`), prints one line naming the setting and its value
-    /// and exits with status 2; use [`try_run`](Builder::try_run) to handle
+    /// and exits with status 2, as it does if the system refuses to start
+    /// the worker threads; use [`try_run`](Builder::try_run) to handle
     /// that yourself. Under [`Panic::Isolate`] a panic of the main goroutine
     /// resumes here.
     #[track_caller]
@@ -181,11 +182,16 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        or_fail(self.start(Location::caller(), false, on_worker(future)))
+        or_fail(self.start(Location::caller(), false, false, on_worker(future)))
     }
 
     /// Like [`run`](Builder::run), but returns a configuration error instead
     /// of ending the process.
+    ///
+    /// A system that refuses to start the worker threads (a limit on
+    /// threads or on address space) is [`BuildError::Io`]: before building
+    /// the runtime, `try_run` starts and ends as many threads as it will
+    /// have workers, which costs a thread's start and end per worker.
     ///
     /// # Examples
     ///
@@ -199,7 +205,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.start(Location::caller(), false, on_worker(future))
+        self.start(Location::caller(), false, true, on_worker(future))
     }
 
     /// Runs `future` as the main goroutine (id 1) of a new runtime on the
@@ -229,22 +235,25 @@ impl Builder {
     /// ```
     #[track_caller]
     pub fn run_local<F: Future>(self, future: F) -> F::Output {
-        or_fail(self.start(Location::caller(), true, on_caller(future)))
+        or_fail(self.start(Location::caller(), true, false, on_caller(future)))
     }
 
     /// Like [`run_local`](Builder::run_local), but returns a configuration
-    /// error instead of ending the process.
+    /// error instead of ending the process, and the system's refusal to
+    /// start the worker threads as [`BuildError::Io`] (see
+    /// [`try_run`](Builder::try_run)).
     #[track_caller]
     pub fn try_run_local<F: Future>(self, future: F) -> Result<F::Output, BuildError> {
-        self.start(Location::caller(), true, on_caller(future))
+        self.start(Location::caller(), true, true, on_caller(future))
     }
 
     /// Starts the runtime and runs the main goroutine with `main`, on the
-    /// calling thread if `on_caller`.
+    /// calling thread if `on_caller`; `fallible` for the `try_` forms.
     fn start<T>(
         self,
         at: &'static Location<'static>,
         on_caller: bool,
+        fallible: bool,
         main: impl FnOnce(Started<'_>) -> std::thread::Result<T>,
     ) -> Result<T, BuildError> {
         if context::inside_runtime() {
@@ -252,7 +261,7 @@ impl Builder {
         }
         #[cfg(feature = "trace")]
         let env = crate::trace::start_from_env()?;
-        let (runtime, flags, carriers) = match self.build(on_caller) {
+        let (runtime, flags, carriers) = match self.build(on_caller, fallible) {
             Ok(built) => built,
             Err(err) => {
                 // The program may go on (try_run) and run again.
@@ -296,9 +305,13 @@ impl Builder {
         }
     }
 
+    /// Builds the runtime; if `refusal_is_an_error`, first checks that the
+    /// system starts as many threads as it has workers, so that a refusal
+    /// comes back as `BuildError::Io` (otherwise it ends the process).
     pub(crate) fn build(
         &self,
         has_main: bool,
+        refusal_is_an_error: bool,
     ) -> Result<(Runtime, Flags, Arc<Carriers>), BuildError> {
         let workers = self.workers()?;
         if self.max_blocking_threads == Some(0) {
@@ -315,6 +328,10 @@ impl Builder {
         };
         panic::install_hook();
         rlimit::raise_open_files();
+        if refusal_is_an_error {
+            // Tokio's build would panic if it could not start them all.
+            probe::start_threads(workers, probe::WORKER_STACK).map_err(BuildError::Io)?;
+        }
         let mut tokio = tokio::runtime::Builder::new_multi_thread();
         tokio
             .worker_threads(workers)
@@ -345,7 +362,9 @@ impl Builder {
             });
         #[cfg(feature = "trace")]
         tokio.on_thread_unpark(goro_trace::recorder::unpark);
-        let runtime = tokio.build().map_err(BuildError::Io)?;
+        // A panic inside (a worker thread the system refuses) ends the
+        // process with one line: Tokio would hang in its cleanup.
+        let runtime = panic::building(workers, || tokio.build()).map_err(BuildError::Io)?;
         Ok((runtime, flags, carriers))
     }
 }

@@ -376,7 +376,7 @@ fn global() -> &'static (Runtime, Flags, Arc<Carriers>) {
     static GLOBAL: OnceLock<(Runtime, Flags, Arc<Carriers>)> = OnceLock::new();
     GLOBAL.get_or_init(|| {
         Builder::new()
-            .build(false)
+            .build(false, false)
             .unwrap_or_else(|err| fail_to_start(&err))
     })
 }

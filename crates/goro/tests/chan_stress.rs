@@ -65,6 +65,58 @@ fn four_by_four_capacity_128() {
     mpmc(128);
 }
 
+/// A channel of a zero-sized type counts its values: as many are received
+/// as were sent, each dropped once, at capacities 1 and 64, and one whose
+/// capacity no buffer of slots could hold.
+#[test]
+fn zero_sized_values_four_by_four() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static DROPPED: AtomicUsize = AtomicUsize::new(0);
+    struct Token;
+    impl Drop for Token {
+        fn drop(&mut self) {
+            DROPPED.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    for cap in [1, 64, usize::MAX / 8] {
+        DROPPED.store(0, Ordering::SeqCst);
+        let received = goro::Builder::new()
+            .worker_threads(4)
+            .panic(goro::Panic::Isolate)
+            .run(async move {
+                let (tx, rx) = goro::chan::<Token>(cap);
+                let producers = WaitGroup::new();
+                for _ in 0..PRODUCERS {
+                    let tx = tx.clone();
+                    producers.go(async move {
+                        for _ in 0..PER_PRODUCER {
+                            tx.send(Token).await.unwrap();
+                        }
+                    });
+                }
+                drop(tx);
+                let received = Arc::new(AtomicUsize::new(0));
+                let consumers = WaitGroup::new();
+                for _ in 0..CONSUMERS {
+                    let (rx, received) = (rx.clone(), received.clone());
+                    consumers.go(async move {
+                        while let Some(token) = rx.recv().await {
+                            drop(token);
+                            received.fetch_add(1, Ordering::SeqCst);
+                        }
+                    });
+                }
+                drop(rx);
+                producers.wait().await;
+                consumers.wait().await;
+                received.load(Ordering::SeqCst)
+            });
+        let total = (PRODUCERS * PER_PRODUCER) as usize;
+        assert_eq!(received, total, "capacity {cap}");
+        assert_eq!(DROPPED.load(Ordering::SeqCst), total, "capacity {cap}");
+    }
+}
+
 /// Each value's order per producer is kept for a single consumer.
 #[test]
 fn one_consumer_sees_each_producers_values_in_order() {

@@ -175,6 +175,25 @@ fn buffered_values_pass_a_full_ring_in_order() {
     });
 }
 
+/// A channel of a zero-sized type counts its values instead of storing
+/// them: a full count makes the send wait, and close still lets the
+/// receiver drain what was sent.
+#[test]
+fn zero_sized_values_pass_a_full_count_and_a_close() {
+    loom::model(|| {
+        let (tx, rx) = goro::chan::<()>(1);
+        let t = thread::spawn(move || {
+            block_on(tx.send(())).unwrap();
+            block_on(tx.send(())).unwrap();
+            tx.close();
+        });
+        assert_eq!(block_on(rx.recv()), Some(()));
+        assert_eq!(block_on(rx.recv()), Some(()));
+        assert_eq!(block_on(rx.recv()), None);
+        t.join().unwrap();
+    });
+}
+
 #[test]
 fn buffered_close_racing_send_and_recv() {
     loom::model(|| {

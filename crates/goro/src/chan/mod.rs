@@ -113,7 +113,9 @@ pub use sender::{Send, Sender};
 ///
 /// If `cap` is too large for a buffer (more than `usize::MAX / 4` slots,
 /// or more memory than can be allocated), with a message that starts
-/// `goro::chan: capacity`.
+/// `goro::chan: capacity`. A channel of a zero-sized type (`chan::<()>`,
+/// Go's `chan struct{}`) allocates no buffer: any capacity up to
+/// `usize::MAX / 4` costs the same.
 ///
 /// # Examples
 ///

@@ -22,6 +22,10 @@
 //! spin would be worse than a wait: the thread that must finish may be
 //! preempted.
 //!
+//! Values of a zero-sized type need no slots: the ring then only counts
+//! them, in `tail` (with the mark bit), so that a channel of `()` costs no
+//! memory per unit of capacity, as Go's `chan struct{}` costs none.
+//!
 //! A slot's value is a bare cell (`unsafe`), owned by whoever won the
 //! slot's position until the stamp hands it on. Why not a mutex per slot,
 //! which would be safe and never contended: locking and unlocking it is one
@@ -80,6 +84,9 @@ pub(crate) enum PopError {
 }
 
 impl<T> Ring<T> {
+    /// Whether `T` is zero-sized: the ring counts its values in `tail`.
+    const ZERO_SIZED: bool = std::mem::size_of::<T>() == 0;
+
     pub(crate) fn new(cap: usize) -> Ring<T> {
         assert!(cap > 0, "a ring holds at least one value");
         let one_lap = cap
@@ -89,6 +96,16 @@ impl<T> Ring<T> {
             .filter(|_| cap <= usize::MAX / 4)
             .unwrap_or_else(|| panic!("goro::chan: capacity {cap} is too large"));
         let mark = one_lap / 2;
+        if Self::ZERO_SIZED {
+            return Ring {
+                head: CachePadded(AtomicUsize::new(0)),
+                tail: CachePadded(AtomicUsize::new(0)),
+                slots: Box::new([]),
+                cap,
+                mark,
+                one_lap,
+            };
+        }
         // Reserved first, so that a buffer too large to allocate is one
         // clear panic rather than the allocator's abort.
         let mut slots = Vec::new();
@@ -139,6 +156,9 @@ impl<T> Ring<T> {
     /// as happening after this attempt). So no operation ever waits here for
     /// another thread's progress.
     pub(crate) fn push(&self, value: T) -> Result<(), PushError<T>> {
+        if Self::ZERO_SIZED {
+            return self.push_counted(value);
+        }
         let mut tail = self.tail.load(Ordering::Relaxed);
         let mut contended = 0;
         loop {
@@ -188,6 +208,9 @@ impl<T> Ring<T> {
     /// send has taken the position but not yet finished writing; that send,
     /// once done, wakes a waiting receive.
     pub(crate) fn pop(&self) -> Result<T, PopError> {
+        if Self::ZERO_SIZED {
+            return self.pop_counted();
+        }
         let mut head = self.head.load(Ordering::Relaxed);
         let mut contended = 0;
         loop {
@@ -235,6 +258,60 @@ impl<T> Ring<T> {
         }
     }
 
+    /// `push` for a zero-sized `T`: one more in the count, if below `cap`.
+    fn push_counted(&self, value: T) -> Result<(), PushError<T>> {
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & self.mark != 0 {
+                return Err(PushError::Marked(value));
+            }
+            if tail >= self.cap {
+                return Err(PushError::Full(value));
+            }
+            match self.tail.compare_exchange_weak(
+                tail,
+                tail + 1,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    // The value has no bytes: the count stands for it, and
+                    // `pop_counted` gives it back.
+                    std::mem::forget(value);
+                    return Ok(());
+                }
+                Err(now) => tail = now,
+            }
+        }
+    }
+
+    /// `pop` for a zero-sized `T`: one less in the count, if above zero.
+    fn pop_counted(&self) -> Result<T, PopError> {
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            let count = tail & !self.mark;
+            if count == 0 {
+                return Err(if tail & self.mark != 0 {
+                    PopError::Drained
+                } else {
+                    PopError::Empty
+                });
+            }
+            match self.tail.compare_exchange_weak(
+                tail,
+                tail - 1,
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                // SAFETY: `T` is zero-sized, so reading it from a dangling,
+                // aligned pointer reads no memory; the value is one that
+                // `push_counted` forgot, and the count hands each out once.
+                Ok(_) => return Ok(unsafe { std::ptr::NonNull::<T>::dangling().as_ptr().read() }),
+                Err(now) => tail = now,
+            }
+        }
+    }
+
     /// Sets the mark: every later send fails. Returns whether it was unset.
     pub(crate) fn mark(&self) -> bool {
         self.tail.fetch_or(self.mark, Ordering::SeqCst) & self.mark == 0
@@ -245,6 +322,9 @@ impl<T> Ring<T> {
     /// so that an operation that registers to wait after seeing `false`
     /// agrees with the attempt it made before.
     pub(crate) fn can_pop(&self) -> bool {
+        if Self::ZERO_SIZED {
+            return self.tail.load(Ordering::SeqCst) != 0;
+        }
         let mut head = self.head.load(Ordering::SeqCst);
         loop {
             let stamp = self.slot(head).stamp.load(Ordering::SeqCst);
@@ -261,6 +341,10 @@ impl<T> Ring<T> {
 
     /// Whether `push` would not return `Full` (see `can_pop`).
     pub(crate) fn can_push(&self) -> bool {
+        if Self::ZERO_SIZED {
+            let tail = self.tail.load(Ordering::SeqCst);
+            return tail & self.mark != 0 || tail < self.cap;
+        }
         let mut tail = self.tail.load(Ordering::SeqCst);
         loop {
             if tail & self.mark != 0 {
@@ -282,6 +366,9 @@ impl<T> Ring<T> {
 
     /// How many values the ring holds (a snapshot).
     pub(crate) fn len(&self) -> usize {
+        if Self::ZERO_SIZED {
+            return self.tail.load(Ordering::SeqCst) & !self.mark;
+        }
         loop {
             let tail = self.tail.load(Ordering::SeqCst) & !self.mark;
             let head = self.head.load(Ordering::SeqCst);
@@ -305,6 +392,10 @@ impl<T> Ring<T> {
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
+        if Self::ZERO_SIZED {
+            while self.pop_counted().is_ok() {}
+            return;
+        }
         // Drop the values still in the ring: a slot at index `i` holds one
         // when its stamp is `lap | i` + 1 (no send or receive can be in
         // progress: they borrow the ring).
@@ -399,6 +490,46 @@ mod tests {
         assert_eq!(std::sync::Arc::strong_count(&value), 3);
         drop(ring);
         assert_eq!(std::sync::Arc::strong_count(&value), 1);
+    }
+
+    #[test]
+    fn zero_sized_values_are_counted_without_slots() {
+        struct Token;
+        static DROPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        impl Drop for Token {
+            fn drop(&mut self) {
+                DROPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let ring = Ring::new(usize::MAX / 8);
+        assert!(ring.slots.is_empty());
+        for _ in 0..5 {
+            ring.push(Token).ok().unwrap();
+        }
+        assert_eq!(ring.len(), 5);
+        assert!(ring.can_pop() && ring.can_push());
+        drop(ring.pop().unwrap());
+        assert_eq!(DROPPED.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(ring.mark());
+        assert!(matches!(ring.push(Token), Err(PushError::Marked(_))));
+        assert_eq!(DROPPED.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(ring.pop().is_ok());
+        // Three left: dropped with the ring.
+        drop(ring);
+        assert_eq!(DROPPED.load(std::sync::atomic::Ordering::SeqCst), 6);
+
+        let full = Ring::new(2);
+        full.push(()).ok().unwrap();
+        full.push(()).ok().unwrap();
+        assert!(matches!(full.push(()), Err(PushError::Full(()))));
+        assert!(!full.can_push());
+        assert_eq!(full.pop(), Ok(()));
+        assert_eq!(full.pop(), Ok(()));
+        assert_eq!(full.pop(), Err(PopError::Empty));
+        assert!(!full.can_pop());
+        full.mark();
+        assert!(full.can_pop());
+        assert_eq!(full.pop(), Err(PopError::Drained));
     }
 
     #[test]

@@ -11,5 +11,6 @@ pub(crate) mod hosted;
 pub(crate) mod hosting;
 pub(crate) mod panic;
 pub(crate) mod poll;
+pub(crate) mod probe;
 pub(crate) mod rlimit;
 pub(crate) mod slot;

@@ -67,6 +67,23 @@ thread_local! {
     static SITE: RefCell<Vec<PanicSite>> = const { RefCell::new(Vec::new()) };
     /// The goroutine whose future's destructor that panic started in.
     static DROPPING: Cell<Option<Running>> = const { Cell::new(None) };
+    /// The worker count of the runtime this thread is building, if any.
+    static BUILDING: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Runs `build`, Tokio's build of a runtime with `workers` worker threads.
+/// Tokio panics there when the system refuses it a worker thread, and then
+/// hangs in its own cleanup, waiting for the workers that did start: so a
+/// panic inside ends the process with one line, from the hook.
+pub(crate) fn building<R>(workers: usize, build: impl FnOnce() -> R) -> R {
+    struct Unmark(Option<usize>);
+    impl Drop for Unmark {
+        fn drop(&mut self) {
+            BUILDING.with(|b| b.set(self.0));
+        }
+    }
+    let _unmark = Unmark(BUILDING.with(|b| b.replace(Some(workers))));
+    build()
 }
 
 /// Installs the hook once. A thread that is already panicking cannot change
@@ -83,6 +100,21 @@ pub(crate) fn install_hook() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if let Some(workers) = BUILDING.with(Cell::get) {
+            let text = message(info.payload());
+            let mut err = std::io::stderr().lock();
+            let _ = match text.strip_prefix("OS can't spawn worker thread: ") {
+                Some(os_error) => writeln!(
+                    err,
+                    "goro: could not start the runtime: the system refused to start \
+                     {workers} worker threads: {os_error}; lower GOMAXPROCS or \
+                     Builder::worker_threads"
+                ),
+                None => writeln!(err, "goro: could not start the runtime: {text}"),
+            };
+            let _ = err.flush();
+            std::process::exit(2);
+        }
         match context::in_exit_goroutine() {
             None => previous(info),
             // Main has returned: the program ends with status 0, and what
