@@ -16,7 +16,7 @@ LAYERS = [
     ["goroutine"],
     ["runtime"],
     ["trace"],
-    ["builder", "spawn", "sched"],
+    ["builder", "spawn", "sched", "dump"],
     ["chan", "sync", "time", "net"],
     ["__private", "lib"],
 ]

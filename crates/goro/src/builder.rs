@@ -15,7 +15,8 @@ use crate::goroutine::site::Named;
 use crate::runtime::carriers::Carriers;
 use crate::runtime::config::{cores, gomaxprocs_env, MAX_WORKERS};
 use crate::runtime::context::{self, EnterThread, Flags};
-use crate::runtime::poll::Task;
+use crate::runtime::poll::{Task, Tracked};
+use crate::runtime::status::{self, kind, Status, Who, Word};
 use crate::runtime::{hosting, panic, probe, rlimit};
 
 /// What a panic in a goroutine does to the program.
@@ -360,11 +361,16 @@ impl Builder {
                 #[cfg(feature = "trace")]
                 goro_trace::recorder::park();
             });
-        #[cfg(feature = "trace")]
-        tokio.on_thread_unpark(goro_trace::recorder::unpark);
+        tokio.on_thread_unpark(|| {
+            // The thread may have been idle for long: its clock is stale.
+            context::refresh_clock();
+            #[cfg(feature = "trace")]
+            goro_trace::recorder::unpark();
+        });
         // A panic inside (a worker thread the system refuses) ends the
         // process with one line: Tokio would hang in its cleanup.
         let runtime = panic::building(workers, || tokio.build()).map_err(BuildError::Io)?;
+        carriers.register_runtime();
         Ok((runtime, flags, carriers))
     }
 }
@@ -502,7 +508,19 @@ fn on_caller<F: Future>(future: F) -> impl FnOnce(Started<'_>) -> std::thread::R
 
 /// `on_caller`, for the main goroutine's future as decorated.
 fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::Result<F::Output> {
-    let main = Task::new(future, started.site());
+    let status = Status::new();
+    started.carriers.register(Arc::downgrade(&status) as _);
+    status.arrive(
+        &Who {
+            id: GoroutineId::MAIN,
+            parent: None,
+            spawned_at: started.at,
+            name: Some(Arc::from("main")),
+        },
+        Word::of(kind::RUNNABLE),
+        status::clock(),
+    );
+    let main = Tracked::new(Task::new(future, started.site()), status);
     let _thread = EnterThread::new(started.flags, started.carriers);
     let main = async {
         let output = main.await;

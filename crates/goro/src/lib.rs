@@ -116,6 +116,7 @@
 // runtime, tracing (an add-on), spawning and the builder, then the
 // user-facing modules.
 mod builder;
+mod dump;
 mod goroutine;
 mod loom;
 mod runtime;
@@ -259,6 +260,7 @@ macro_rules! select {
 
 pub use builder::{run, run_local, BuildError, Builder, Panic};
 pub use chan::chan;
+pub use dump::{dump, Dump, GoroutineDump, State};
 pub use goro_macros::{main, test};
 pub use goroutine::handle::JoinHandle;
 pub use goroutine::id::GoroutineId;

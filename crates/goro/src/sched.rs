@@ -3,6 +3,8 @@
 
 use crate::goroutine::id::GoroutineId;
 use crate::runtime::context;
+use crate::runtime::poll::Waits;
+use crate::runtime::status::{kind, Word};
 use crate::spawn::runtime;
 
 /// The number of worker threads that run goroutines at once: Go's
@@ -61,7 +63,7 @@ pub fn num_goroutine() -> usize {
 /// });
 /// ```
 pub async fn gosched() {
-    tokio::task::yield_now().await;
+    Waits::new(Word::of(kind::RUNNABLE), tokio::task::yield_now()).await;
 }
 
 /// Returns the id of the goroutine running this code, or `None` outside any

@@ -18,7 +18,8 @@ use crate::runtime::carriers::Carriers;
 use crate::runtime::context::{self, Enter, Flags};
 use crate::runtime::hosting;
 use crate::runtime::panic::Relay;
-use crate::runtime::poll::{self, Identified, Task};
+use crate::runtime::poll::{self, Identified, Task, Waits};
+use crate::runtime::status::{kind, Status, Who, Word};
 #[cfg(feature = "trace")]
 use crate::trace;
 
@@ -123,7 +124,7 @@ where
             Err(payload) => Err(Box::new(Relay::catch(payload, caller))),
         }
     };
-    match route_blocking(flags, call).await {
+    match Waits::new(Word::of(kind::BLOCKING), route_blocking(flags, call)).await {
         Ok(Ok(value)) => value,
         Ok(Err(relay)) => (*relay).resume(),
         // The runtime shut down before the call started: main has
@@ -293,14 +294,40 @@ where
         goro_trace::recorder::recording().then(|| trace::Spawning::new(id, name.as_deref(), at)),
         name.clone(),
     );
+    // Listed among its runtime's goroutines while its closure lives.
+    let listed = flags
+        .is_goro()
+        .then(context::carriers)
+        .flatten()
+        .map(|carriers| {
+            let status = Status::new();
+            carriers.register(Arc::downgrade(&status) as _);
+            status.arrive(
+                &Who {
+                    id,
+                    parent: context::current(),
+                    spawned_at: at,
+                    name: name.clone(),
+                },
+                Word::of(kind::ON_POOL),
+                context::now(),
+            );
+            Listed(status)
+        });
     let inner = match name {
         None => {
             let site = Spot { spawned_at: at, id };
-            route_blocking(flags, move || poll::guarded(&site, f))
+            route_blocking(flags, move || {
+                let _listed = listed;
+                poll::guarded(&site, f)
+            })
         }
         Some(name) => {
             let site = named(name, at, id);
-            route_blocking(flags, move || poll::guarded(&site, f))
+            route_blocking(flags, move || {
+                let _listed = listed;
+                poll::guarded(&site, f)
+            })
         }
     };
     #[cfg(feature = "trace")]
@@ -308,6 +335,16 @@ where
         spawning.spawned(traced_name, at);
     }
     JoinHandle::new(inner, id)
+}
+
+/// A `spawn_blocking` goroutine's status, which says it has ended when
+/// dropped.
+struct Listed(Arc<Status>);
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        self.0.leave();
+    }
 }
 
 fn named(name: Arc<str>, spawned_at: &'static Location<'static>, id: GoroutineId) -> Box<Named> {

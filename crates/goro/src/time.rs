@@ -5,6 +5,8 @@
 use std::time::{Duration, Instant};
 
 use crate::chan::{chan, Receiver, TrySendError};
+use crate::runtime::poll::Waits;
+use crate::runtime::status::{kind, Word};
 
 /// Waits for `duration` without blocking the worker thread: Go's
 /// `time.Sleep`.
@@ -17,7 +19,7 @@ use crate::chan::{chan, Receiver, TrySendError};
 /// });
 /// ```
 pub async fn sleep(duration: Duration) {
-    tokio::time::sleep(duration).await;
+    Waits::new(Word::of(kind::SLEEP), tokio::time::sleep(duration)).await;
 }
 
 /// A channel that receives the current time once, after `duration`: Go's

@@ -15,6 +15,8 @@ use std::task::{Context, Poll};
 
 use super::core::{Chan, Queue, RecvAttempt, SendAttempt};
 use super::waiter::{Joining, Waiter};
+use crate::runtime::context;
+use crate::runtime::status::{kind, Word};
 use crate::util::pair::Pair;
 
 /// Where a waiting operation stands.
@@ -32,6 +34,8 @@ pub(crate) enum Settled<O> {
 /// selection of its own, `select!` drives several through `select.rs`.
 pub(crate) trait Operation<T> {
     type Output;
+    /// What its goroutine waits for while it waits (`goro::dump`).
+    const WAIT: u8;
 
     /// Completes without waiting, if it can.
     fn try_now(&mut self, chan: &Chan<T>) -> Option<Self::Output>;
@@ -78,7 +82,10 @@ pub(crate) trait Operation<T> {
                     match self.settle(chan) {
                         Settled::Done(result) => return Poll::Ready(result),
                         Settled::Retry => {}
-                        Settled::Waiting => return Poll::Pending,
+                        Settled::Waiting => {
+                            Self::waits(chan);
+                            return Poll::Pending;
+                        }
                     }
                 }
             }
@@ -94,10 +101,17 @@ pub(crate) trait Operation<T> {
                 }
             }
             if self.register(chan, Joining::Alone(cx.waker())) {
+                Self::waits(chan);
                 return Poll::Pending;
             }
             try_first = true;
         }
+    }
+
+    /// Says what the goroutine polling it waits for.
+    #[inline(always)]
+    fn waits(chan: &Chan<T>) {
+        context::waiting_chan(Word::chan(Self::WAIT, chan), chan.cap());
     }
 
     /// Takes the operation back from a wait it started on its own (a future
@@ -156,6 +170,7 @@ impl<T> RecvOp<T> {
 impl<T> Operation<T> for RecvOp<T> {
     /// `Some(v)`, or `None` once the channel is closed and drained.
     type Output = Option<T>;
+    const WAIT: u8 = kind::CHAN_RECV;
 
     fn try_now(&mut self, chan: &Chan<T>) -> Option<Option<T>> {
         match chan.try_recv() {
@@ -242,6 +257,7 @@ impl<T> SendOp<T> {
 impl<T> Operation<T> for SendOp<T> {
     /// `Ok` once a receiver took the value, `Err(v)` if the channel closed.
     type Output = Result<(), T>;
+    const WAIT: u8 = kind::CHAN_SEND;
 
     fn try_now(&mut self, chan: &Chan<T>) -> Option<Result<(), T>> {
         let value = self

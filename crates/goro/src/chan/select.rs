@@ -31,6 +31,8 @@ use super::receiver::Recv;
 use super::sender::Send;
 use super::waiter::{Joining, Outcome, Selection};
 use super::SendError;
+use crate::runtime::context;
+use crate::runtime::status::{kind, Word};
 use crate::util::pair::Pair;
 
 /// The most branches one `select!` may have.
@@ -225,8 +227,17 @@ impl Select<'_, '_> {
                 continue 'attempt;
             }
             this.waiting = Some(selection);
+            this.waits();
             return Poll::Pending;
         }
+    }
+}
+
+impl Select<'_, '_> {
+    /// Says what the goroutine polling it waits for.
+    #[inline(always)]
+    fn waits(&self) {
+        context::waiting(Word::new(kind::SELECT, self.ops.len() as u64));
     }
 }
 
@@ -247,7 +258,10 @@ impl Future for Select<'_, '_> {
                 }
             };
             match claimed {
-                None => return Poll::Pending,
+                None => {
+                    this.waits();
+                    return Poll::Pending;
+                }
                 Some(op) if this.finish(op) => return Poll::Ready(Some(op)),
                 Some(_) => {}
             }

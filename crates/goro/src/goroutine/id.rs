@@ -37,6 +37,11 @@ impl GoroutineId {
         GoroutineId(NonZeroU64::new(n).expect("goroutine ids start at 2 and do not wrap in a u64"))
     }
 
+    /// The id whose number is `n`, if `n` is not 0.
+    pub(crate) fn from_u64(n: u64) -> Option<GoroutineId> {
+        NonZeroU64::new(n).map(GoroutineId)
+    }
+
     /// The id as a number.
     pub fn as_u64(self) -> u64 {
         self.0.get()

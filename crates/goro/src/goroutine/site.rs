@@ -9,6 +9,10 @@ use super::id::GoroutineId;
 pub(crate) trait Site: Send + 'static {
     fn spawned_at(&self) -> &'static Location<'static>;
     fn name(&self) -> Option<&str>;
+    /// The name, shared.
+    fn shared_name(&self) -> Option<Arc<str>> {
+        None
+    }
     fn id(&self) -> GoroutineId;
 
     fn running(&self) -> Running {
@@ -67,6 +71,9 @@ impl Site for Box<Named> {
     }
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+    fn shared_name(&self) -> Option<Arc<str>> {
+        self.name.clone()
     }
     fn id(&self) -> GoroutineId {
         self.id

@@ -2,12 +2,13 @@
 //! workers share, and the counts behind `num_goroutine`. Each thread's own
 //! idle list and count stripe live in its context (`context::Home`).
 
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicUsize};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::Waker;
 
 use super::hosted::Goroutine;
 use super::slot::Slot;
+use super::status::Status;
 use crate::loom::Ordering;
 use crate::util::padded::CachePadded;
 
@@ -20,8 +21,41 @@ pub(crate) const BATCH: usize = LOCAL_MAX / 2;
 const SPARE_BATCHES: usize = 64;
 
 /// A carrier's slot: goroutines are handed over in it, and it knows the
-/// carrier's runtime.
-pub(crate) type CarrierSlot = Slot<Goroutine, Arc<Carriers>>;
+/// carrier's runtime and status.
+pub(crate) type CarrierSlot = Slot<Goroutine, Owner>;
+
+// A carrier's slot is one allocation per live goroutine: it stays within
+// 88 bytes (104 with its `Arc`'s counts), the allocator's size class it had
+// before statuses, which measured up to a fifth faster when a million
+// goroutines start at once than the next class
+// (docs/decisions/goroutine-status.md).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<CarrierSlot>() <= 88);
+
+/// What a carrier's slot knows besides the goroutine handed over.
+pub(crate) struct Owner {
+    pub(crate) carriers: Arc<Carriers>,
+    /// The status of the goroutine the carrier hosts.
+    pub(crate) status: Status,
+}
+
+/// What holds a goroutine's status: a carrier's slot, or a status of its
+/// own (main on the calling thread, a `spawn_blocking` goroutine).
+pub(crate) trait HasStatus: Send + Sync {
+    fn status(&self) -> &Status;
+}
+
+impl HasStatus for Status {
+    fn status(&self) -> &Status {
+        self
+    }
+}
+
+impl HasStatus for CarrierSlot {
+    fn status(&self) -> &Status {
+        &self.owner().status
+    }
+}
 
 /// An idle carrier: its waker, and the slot to put a goroutine in.
 pub(crate) struct Idle {
@@ -46,6 +80,11 @@ pub(crate) struct Carriers {
     /// scheduler holds the runtime, and its slot, which holds these
     /// `Carriers`: a cycle that nothing would break.
     closed: AtomicBool,
+    /// The statuses of the runtime's goroutines: one per carrier, and one
+    /// per goroutine hosted elsewhere. Pruned of dead ones as it grows.
+    statuses: Mutex<Statuses>,
+    /// Numbers the runtime's threads (`context::set_thread`).
+    threads: AtomicU32,
     /// Set when the main goroutine returns, before its locals are dropped:
     /// from then on no other goroutine of the runtime is polled.
     main_returned: AtomicBool,
@@ -73,6 +112,23 @@ pub(crate) fn hold_less(n: usize) {
     HOLD.fetch_sub(n, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// The registered statuses, and how many were alive at the last pruning.
+#[derive(Default)]
+struct Statuses {
+    all: Vec<Weak<dyn HasStatus>>,
+    alive: usize,
+    /// Counts prunings, which move entries (`Carriers::statuses`).
+    prunings: u64,
+}
+
+/// How many statuses `Carriers::statuses` takes per hold of the lock, so
+/// that a runtime starting carriers waits for no more than that.
+const STATUS_CHUNK: usize = 1024;
+
+/// Every goro runtime of the process that is still alive, for a dump taken
+/// outside any.
+static RUNTIMES: Mutex<Vec<Weak<Carriers>>> = Mutex::new(Vec::new());
+
 /// One thread's share of a runtime's count of hosted goroutines; only its
 /// thread writes it.
 #[derive(Default)]
@@ -90,6 +146,66 @@ impl Stripe {
 impl Carriers {
     pub(crate) fn new() -> Arc<Carriers> {
         Arc::new(Carriers::default())
+    }
+
+    /// Lists the runtime among the process's (`runtimes`).
+    pub(crate) fn register_runtime(self: &Arc<Carriers>) {
+        let mut all = RUNTIMES.lock().unwrap_or_else(PoisonError::into_inner);
+        all.retain(|weak| weak.strong_count() > 0);
+        all.push(Arc::downgrade(self));
+    }
+
+    /// The process's goro runtimes that are still alive.
+    pub(crate) fn runtimes() -> Vec<Arc<Carriers>> {
+        RUNTIMES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    /// Lists `status` among the runtime's goroutines' (a new carrier's, or
+    /// a goroutine's hosted outside the carriers).
+    pub(crate) fn register(&self, status: Weak<dyn HasStatus>) {
+        let mut statuses = self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
+        if statuses.all.len() >= 2 * statuses.alive.max(32) {
+            statuses.all.retain(|weak| weak.strong_count() > 0);
+            statuses.alive = statuses.all.len();
+            statuses.prunings += 1;
+        }
+        statuses.all.push(status);
+    }
+
+    /// The statuses of the runtime's goroutines' hosts that are alive,
+    /// each once. Taken a chunk per hold of the lock, over again if a
+    /// pruning moved them meanwhile (and, after a few such tries, at one
+    /// hold).
+    pub(crate) fn statuses(&self) -> Vec<Arc<dyn HasStatus>> {
+        let lock = || self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
+        'tries: for _ in 0..3 {
+            let mut taken = Vec::new();
+            let prunings = lock().prunings;
+            loop {
+                let statuses = lock();
+                if statuses.prunings != prunings {
+                    continue 'tries;
+                }
+                let from = taken.len().min(statuses.all.len());
+                let to = (from + STATUS_CHUNK).min(statuses.all.len());
+                // Dead ones count too, to keep the place.
+                taken.extend(statuses.all[from..to].iter().map(Weak::upgrade));
+                if to == statuses.all.len() {
+                    return taken.into_iter().flatten().collect();
+                }
+            }
+        }
+        lock().all.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// A number for a thread that joins the runtime.
+    pub(crate) fn thread_number(&self) -> u32 {
+        self.threads.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Goroutines of this runtime alive now, not counting the main one:

@@ -21,6 +21,7 @@ use tokio::runtime::Handle;
 
 use super::carriers::{Carriers, Idle, Stripe};
 use super::handoff;
+use super::status::{self, Status, Word};
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::site::Running;
 
@@ -135,6 +136,15 @@ struct ThreadState {
     handed_off: Cell<bool>,
     /// How many polls in a row on this thread handed off (see `handoff`).
     run: Cell<u8>,
+    /// The status of the goroutine being polled (`Polling`), for the goro
+    /// primitives to say what it waits for; null outside a poll.
+    status: Cell<*const Status>,
+    /// This thread's number in its runtime, for `Running` states.
+    thread: Cell<u32>,
+    /// The coarse clock, as read at the start of a recent poll.
+    now: Cell<u32>,
+    /// Polls until the cached clock is read again.
+    ticks: Cell<u8>,
 }
 
 thread_local! {
@@ -146,6 +156,10 @@ thread_local! {
             polling: Cell::new(false),
             handed_off: Cell::new(false),
             run: Cell::new(0),
+            status: Cell::new(std::ptr::null()),
+            thread: Cell::new(0),
+            now: Cell::new(0),
+            ticks: Cell::new(0),
         }
     };
 
@@ -190,6 +204,7 @@ fn set(flags: Flags, carriers: Option<Arc<Carriers>>) -> (Flags, Option<Arc<Carr
 /// Marks the current thread as one of a goro runtime's threads (Tokio's
 /// `on_thread_start`).
 pub(crate) fn set_thread(flags: Flags, carriers: &Arc<Carriers>) {
+    STATE.with(|s| s.thread.set(carriers.thread_number()));
     set(flags, Some(carriers.clone()));
 }
 
@@ -426,5 +441,85 @@ mod tests {
         }
         assert_eq!(carriers.stripe_count(), 0);
         assert_eq!(carriers.goroutines(|| 0), 3);
+    }
+}
+
+/// How many waits share one reading of the clock.
+const WAITS_PER_CLOCK: u8 = 16;
+
+/// Marks the thread as polling the goroutine whose status is `status`
+/// until dropped: the status says `Running` meanwhile, and goro primitives
+/// that make the poll wait write into it. Nests.
+pub(crate) struct Polling {
+    prev: *const Status,
+}
+
+impl Polling {
+    #[inline]
+    pub(crate) fn enter(status: &Status) -> Polling {
+        STATE.with(|s| {
+            status.run(Word::new(status::kind::RUNNING, u64::from(s.thread.get())));
+            Polling {
+                prev: s.status.replace(status),
+            }
+        })
+    }
+}
+
+impl Drop for Polling {
+    #[inline]
+    fn drop(&mut self) {
+        STATE.with(|s| s.status.set(self.prev));
+    }
+}
+
+/// The coarse clock, as this thread read it lately: every few waits, and
+/// when it wakes up from idle.
+#[inline]
+pub(crate) fn now() -> u32 {
+    STATE.with(|s| {
+        let ticks = s.ticks.get();
+        if ticks == 0 {
+            s.now.set(status::clock());
+            s.ticks.set(WAITS_PER_CLOCK);
+        } else {
+            s.ticks.set(ticks - 1);
+        }
+        s.now.get()
+    })
+}
+
+/// Reads the clock into the thread's cache (a thread that was idle).
+pub(crate) fn refresh_clock() {
+    STATE.with(|s| {
+        s.now.set(status::clock());
+        s.ticks.set(WAITS_PER_CLOCK);
+    });
+}
+
+/// Says what the goroutine being polled waits for (`state`), if the thread
+/// polls one.
+#[inline]
+pub(crate) fn waiting(state: Word) {
+    with_status(|status| status.set(state, now()));
+}
+
+/// `waiting`, for a channel operation on a channel of capacity `cap`.
+#[inline]
+pub(crate) fn waiting_chan(state: Word, cap: usize) {
+    with_status(|status| status.set_chan(state, cap, now()));
+}
+
+#[inline(always)]
+fn with_status(f: impl FnOnce(&Status)) {
+    let status = STATE.with(|s| s.status.get());
+    if !status.is_null() {
+        // SAFETY: `Polling` stores a pointer to a status that its caller
+        // holds (an `Arc`) for as long as the guard lives, and takes it out
+        // again when dropped; the pointer is only read on this thread,
+        // within that time.
+        #[allow(unsafe_code)]
+        let status = unsafe { &*status };
+        f(status);
     }
 }

@@ -28,16 +28,17 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
-use super::carriers::{CarrierSlot, Carriers, Idle, BATCH, LOCAL_MAX};
+use super::carriers::{CarrierSlot, Carriers, HasStatus, Idle, Owner, BATCH, LOCAL_MAX};
 use super::context::{self, Home};
 use super::hosted::{Goroutine, Hosted, BOX, JOIN};
 use super::panic;
 use super::poll::Identified;
+use super::status::{kind, Status, Who, Word};
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::join::{Join, JoinError};
 use crate::goroutine::site::Running;
@@ -51,6 +52,12 @@ where
     F: Future + Identified + Send + 'static,
     F::Output: Send + 'static,
 {
+    let who = Who {
+        id,
+        parent: context::current(),
+        spawned_at: future.running().spawned_at,
+        name: future.name(),
+    };
     let mut future = Some(future);
     // Made in the memory the first idle carrier kept, if any: its handle's
     // share of its `Join`, and its box (given back by a dead carrier).
@@ -93,6 +100,10 @@ where
                     goroutine
                 }
             };
+            next.slot
+                .owner()
+                .status
+                .arrive(&who, RUNNABLE, context::now());
             match next.slot.give(goroutine) {
                 Ok(()) => return Ok(next.waker),
                 // Its runtime is shutting down: try the next.
@@ -116,17 +127,24 @@ where
         (Some(join), Some(goroutine)) => (join, goroutine),
         _ => make(future.expect("made once"), id, Kept::default()),
     };
-    start(goroutine, carriers);
+    start(goroutine, who, carriers);
     join
 }
 
 /// Starts a new carrier hosting `goroutine`.
 #[cold]
 #[inline(never)]
-fn start(goroutine: Goroutine, carriers: Arc<Carriers>) {
+fn start(goroutine: Goroutine, who: Who, carriers: Arc<Carriers>) {
     carriers.carrier_started();
+    let slot = Arc::new(CarrierSlot::new(Owner {
+        carriers: carriers.clone(),
+        status: Status::default(),
+    }));
+    // In place: a named goroutine's name is found by its status's address.
+    slot.owner().status.arrive(&who, RUNNABLE, context::now());
+    carriers.register(Arc::downgrade(&slot) as Weak<dyn HasStatus>);
     tokio::spawn(Carrier {
-        slot: Arc::new(CarrierSlot::new(carriers)),
+        slot,
         current: Some(goroutine),
     });
 }
@@ -139,7 +157,7 @@ struct Carrier {
 
 impl Carrier {
     fn carriers(&self) -> &Arc<Carriers> {
-        self.slot.owner()
+        &self.slot.owner().carriers
     }
 }
 
@@ -156,11 +174,19 @@ impl Future for Carrier {
                 None => return Poll::Pending,
             },
         };
+        let status = &this.slot.owner().status;
+        let polling = context::Polling::enter(status);
         let ended = match catch_unwind(AssertUnwindSafe(|| hosted.as_mut().run(cx))) {
-            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Pending) => {
+                drop(polling);
+                status.pending(context::now);
+                return Poll::Pending;
+            }
             Ok(Poll::Ready(())) => None,
             Err(payload) => Some(payload),
         };
+        drop(polling);
+        status.leave();
         let mut hosted = this.current.take().expect("hosting a goroutine");
         if let Some(payload) = ended {
             hosted.as_mut().panicked(payload);
@@ -240,6 +266,7 @@ impl Drop for Carrier {
         // Counted as ended before their handles hear of it.
         let current = self.current.take();
         let handed = self.slot.kill();
+        self.slot.owner().status.leave();
         let ended = usize::from(current.is_some()) + usize::from(handed.is_some());
         if ended > 0 {
             context::count(self.carriers(), -(ended as isize));
@@ -382,3 +409,6 @@ impl<T> Drop for Ending<T> {
         drop(self.finish());
     }
 }
+
+/// A goroutine handed over, not polled yet.
+const RUNNABLE: Word = Word::of(kind::RUNNABLE);

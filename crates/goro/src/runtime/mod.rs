@@ -14,3 +14,4 @@ pub(crate) mod poll;
 pub(crate) mod probe;
 pub(crate) mod rlimit;
 pub(crate) mod slot;
+pub(crate) mod status;

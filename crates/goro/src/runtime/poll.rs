@@ -8,11 +8,13 @@
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
 use super::context::{self, Enter};
+use super::status::{Status, Word};
 use super::{handoff, panic};
 use crate::goroutine::site::{Running, Site};
 
@@ -58,11 +60,16 @@ impl<F, S: Site> Task<F, S> {
 /// A goroutine's future that says which goroutine it is.
 pub(crate) trait Identified {
     fn running(&self) -> Running;
+    /// Its name, if it has one.
+    fn name(&self) -> Option<Arc<str>>;
 }
 
 impl<F, S: Site> Identified for Task<F, S> {
     fn running(&self) -> Running {
         self.scope.0.running()
+    }
+    fn name(&self) -> Option<Arc<str>> {
+        self.scope.0.shared_name()
     }
 }
 
@@ -115,5 +122,72 @@ fn run_guarded<S: Site, R>(site: &S, polling: bool, f: impl FnOnce() -> R) -> R 
             drop(enter);
             panic::exit(site, payload)
         }
+    }
+}
+
+pin_project! {
+    /// `future`, which says, whenever it returns `Pending`, that its
+    /// goroutine waits for `state` (a sleep, a blocking call).
+    pub(crate) struct Waits<F> {
+        #[pin]
+        future: F,
+        state: Word,
+    }
+}
+
+impl<F> Waits<F> {
+    pub(crate) fn new(state: Word, future: F) -> Waits<F> {
+        Waits { future, state }
+    }
+}
+
+impl<F: Future> Future for Waits<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let poll = this.future.poll(cx);
+        if poll.is_pending() {
+            context::waiting(*this.state);
+        }
+        poll
+    }
+}
+
+pin_project! {
+    /// A goroutine hosted outside the carriers (main on the calling
+    /// thread), keeping its own status.
+    pub(crate) struct Tracked<F> {
+        #[pin]
+        future: F,
+        status: Arc<Status>,
+    }
+
+    impl<F> PinnedDrop for Tracked<F> {
+        fn drop(this: Pin<&mut Self>) {
+            this.status.leave();
+        }
+    }
+}
+
+impl<F> Tracked<F> {
+    pub(crate) fn new(future: F, status: Arc<Status>) -> Tracked<F> {
+        Tracked { future, status }
+    }
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let polling = context::Polling::enter(this.status);
+        let poll = this.future.poll(cx);
+        drop(polling);
+        if poll.is_pending() {
+            this.status.pending(context::now);
+        }
+        poll
     }
 }

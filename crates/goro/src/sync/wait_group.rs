@@ -9,6 +9,8 @@ use pin_project_lite::pin_project;
 
 use crate::goroutine::handle::JoinHandle;
 use crate::loom::{AtomicIsize, Condvar, Mutex, Ordering};
+use crate::runtime::context;
+use crate::runtime::status::{kind, Word};
 
 /// Waits for a collection of goroutines to finish: Go's `sync.WaitGroup`.
 ///
@@ -299,6 +301,7 @@ impl Future for Wait<'_> {
                 if let Some((_, waker)) = waiters.wakers.iter_mut().find(|(k, _)| *k == key) {
                     waker.clone_from(cx.waker());
                 }
+                context::waiting(WAITING);
                 Poll::Pending
             }
             None => {
@@ -309,6 +312,7 @@ impl Future for Wait<'_> {
                 waiters.next_key += 1;
                 waiters.wakers.push((key, cx.waker().clone()));
                 self.registered = Some((key, waiters.generation));
+                context::waiting(WAITING);
                 Poll::Pending
             }
         }
@@ -329,3 +333,6 @@ impl fmt::Debug for Wait<'_> {
         f.debug_struct("Wait").finish_non_exhaustive()
     }
 }
+
+/// What a goroutine waiting for a `WaitGroup` waits for (`goro::dump`).
+const WAITING: Word = Word::of(kind::WAIT_GROUP);

@@ -56,10 +56,13 @@ impl Block {
 }
 
 /// Up to two kept blocks, numbered 0 and 1, packed (a kept size fits in 16
-/// bits, an alignment in its logarithm) so that a holder is no bigger for
-/// them: a carrier has one, and a million parked goroutines have a million
-/// carriers.
+/// bits, an alignment in its logarithm, and the struct is 2-aligned so that
+/// its holder's small fields share its last word) so that a holder is no
+/// bigger for them: a carrier has one, and a million parked goroutines
+/// have a million carriers. Its fields are only copied in and out, never
+/// borrowed, as they may be unaligned.
 #[derive(Default)]
+#[repr(Rust, packed(2))]
 pub(crate) struct Kept {
     ptrs: [Option<NonNull<u8>>; SLOTS],
     sizes: [u16; SLOTS],
@@ -92,7 +95,7 @@ impl Kept {
         if usize::from(self.sizes[i]) == std::mem::size_of::<T>()
             && u32::from(self.align_logs[i]) == std::mem::align_of::<T>().trailing_zeros()
         {
-            if let Some(ptr) = self.ptrs[i].take() {
+            if let Some(ptr) = self.take_ptr(i) {
                 let ptr = ptr.cast::<T>().as_ptr();
                 // SAFETY: the memory was allocated by the global allocator
                 // with `T`'s layout, for a box, and holds no value; writing
@@ -108,8 +111,14 @@ impl Kept {
         Box::new(value)
     }
 
+    fn take_ptr(&mut self, i: usize) -> Option<NonNull<u8>> {
+        let ptr = self.ptrs[i];
+        self.ptrs[i] = None;
+        ptr
+    }
+
     fn free(&mut self, i: usize) {
-        if let Some(ptr) = self.ptrs[i].take() {
+        if let Some(ptr) = self.take_ptr(i) {
             // SAFETY: `put` stored a `Block`'s pointer and layout, whose
             // size and alignment fit these fields.
             let layout = unsafe {
@@ -148,7 +157,7 @@ mod tests {
         kept.put(1, Block::keep(reused));
         let other = kept.boxed(1, 7u8);
         assert_eq!(*other, 7);
-        assert!(kept.ptrs[1].is_none());
+        assert!({ kept.ptrs }[1].is_none());
     }
 
     #[test]
