@@ -16,7 +16,7 @@ LAYERS = [
     ["goroutine"],
     ["runtime"],
     ["trace"],
-    ["builder", "spawn", "sched", "dump"],
+    ["builder", "spawn", "sched", "dump", "quit"],
     ["chan", "sync", "time", "net"],
     ["__private", "lib"],
 ]

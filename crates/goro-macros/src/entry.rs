@@ -30,6 +30,8 @@ struct Options {
     worker_threads: Option<usize>,
     /// `Some(true)` for "exit", `Some(false)` for "isolate".
     exit_on_panic: Option<bool>,
+    /// `leaks = "allow"`: a test may leave goroutines alive.
+    allow_leaks: bool,
 }
 
 pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
@@ -66,6 +68,7 @@ fn options(args: TokenStream) -> syn::Result<Options> {
         krate: quote! { ::goro },
         worker_threads: None,
         exit_on_panic: None,
+        allow_leaks: false,
     };
     let parsed = Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse2(args)?;
     for option in parsed {
@@ -100,6 +103,21 @@ fn options(args: TokenStream) -> syn::Result<Options> {
                     }
                 });
             }
+            "leaks" => {
+                options.allow_leaks = match str_value(&option.value)?.as_str() {
+                    "allow" => true,
+                    "fail" => false,
+                    other => {
+                        return Err(Error::new(
+                            option.value.span(),
+                            format!(
+                            "leaks = {other:?} is not valid: use leaks = \"fail\" (the default: \
+                                 a test that leaves goroutines alive fails) or leaks = \"allow\""
+                        ),
+                        ))
+                    }
+                };
+            }
             "crate" => {
                 let path: syn::Path = syn::parse_str(&str_value(&option.value)?)
                     .map_err(|_| Error::new(option.value.span(), "crate = \"..\" takes a path"))?;
@@ -109,7 +127,8 @@ fn options(args: TokenStream) -> syn::Result<Options> {
                 return Err(Error::new(
                     option.path.span(),
                     "unknown option: the options are worker_threads = N, \
-                     panic = \"exit\" | \"isolate\", crate = \"path\"",
+                     panic = \"exit\" | \"isolate\", leaks = \"fail\" | \"allow\" (tests), \
+                     crate = \"path\"",
                 ))
             }
         }
@@ -190,7 +209,19 @@ fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<
         ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)) => None,
         ReturnType::Type(_, ty) => Some(ty.to_token_stream()),
     };
-    mark_returns(krate, return_type.as_ref(), &mut function.block);
+    if options.allow_leaks && kind == Kind::Main {
+        return Err(Error::new(
+            Span::call_site(),
+            "leaks = \"..\" is an option of #[goro::test]",
+        ));
+    }
+    // A test's leak check runs once its body has returned and its locals
+    // are dropped (which may be what ends its goroutines): main's return is
+    // marked after it, not at the body's `return`s.
+    let check_leaks = kind == Kind::Test && !options.allow_leaks;
+    if !check_leaks {
+        mark_returns(krate, return_type.as_ref(), &mut function.block);
+    }
     let block = &function.block;
     let span = block.span();
     // The body becomes a nested `async fn`, whose future's type is known
@@ -200,11 +231,19 @@ fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<
     // goroutine, as `fn main` would report it, so that a value that is not
     // `Send` (`Box<dyn Error>`) keeps main on a worker too.
     let (inner_output, future) = match &function.sig.output {
-        ReturnType::Default => (TokenStream::new(), quote! { __goro_main() }),
-        ReturnType::Type(arrow, ty) => (
-            quote! { #arrow #ty },
-            quote_spanned! {ty.span()=> #krate::__private::reported(__goro_main()) },
+        ReturnType::Default if check_leaks => (
+            TokenStream::new(),
+            quote! { #krate::__private::checked(__goro_main()) },
         ),
+        ReturnType::Default => (TokenStream::new(), quote! { __goro_main() }),
+        ReturnType::Type(arrow, ty) => (quote! { #arrow #ty }, {
+            let report = if check_leaks {
+                quote! { reported_checked }
+            } else {
+                quote! { reported }
+            };
+            quote_spanned! {ty.span()=> #krate::__private::#report(__goro_main()) }
+        }),
     };
     if let ReturnType::Type(arrow, ty) = &function.sig.output {
         let code = quote_spanned! {ty.span()=> #krate::__private::ExitCode };

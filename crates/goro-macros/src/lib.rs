@@ -89,6 +89,11 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// panic would end them all. A panic in the test body fails the test as
 /// usual.
 ///
+/// A test that leaves goroutines alive fails too, listing them as
+/// `goro::dump()` does: once the body has returned (and its locals are
+/// dropped), the other goroutines get up to two seconds to end. Add
+/// `leaks = "allow"` to allow it (a test of something that runs forever).
+///
 /// ```
 /// #[goro::test]
 /// async fn adds() {

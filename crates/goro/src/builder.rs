@@ -13,7 +13,7 @@ use crate::goroutine::handle::JoinHandle;
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::site::Named;
 use crate::runtime::carriers::Carriers;
-use crate::runtime::config::{cores, gomaxprocs_env, MAX_WORKERS};
+use crate::runtime::config::{self, cores, gomaxprocs_env, MAX_WORKERS};
 use crate::runtime::context::{self, EnterThread, Flags};
 use crate::runtime::poll::{Task, Tracked};
 use crate::runtime::status::{self, kind, Status, Who, Word};
@@ -86,6 +86,7 @@ pub struct Builder {
     max_blocking_threads: Option<usize>,
     panic: Panic,
     thread_name: Option<String>,
+    quit_dump: Option<bool>,
     #[cfg(feature = "trace")]
     watchdog: Option<Option<std::time::Duration>>,
 }
@@ -119,6 +120,29 @@ impl Builder {
     /// What a panic in a goroutine does; [`Panic::Exit`] by default.
     pub fn panic(mut self, panic: Panic) -> Builder {
         self.panic = panic;
+        self
+    }
+
+    /// Whether SIGQUIT (Ctrl-\\) prints [`goro::dump()`](crate::dump) to
+    /// stderr and exits with status 2, as it does in Go; overrides
+    /// `GORO_SIGQUIT` (`off` or `on`), and is on by default (Unix only).
+    ///
+    /// goro installs its handler when the first runtime that has it on
+    /// starts, and only if SIGQUIT has its default disposition then: a
+    /// program that handles SIGQUIT itself (before, or by installing its
+    /// handler later, which replaces goro's) keeps its handling. A thread
+    /// named `goro-sigquit`, asleep until the signal comes, prints the dump
+    /// (a signal handler may not allocate).
+    ///
+    /// ```text
+    /// SIGQUIT: quit
+    ///
+    /// goroutine 1 "main" [chan receive, 3 minutes]:
+    ///     on chan #1 (capacity 0, length 0)
+    ///     spawned at src/main.rs:4
+    /// ```
+    pub fn quit_dump(mut self, on: bool) -> Builder {
+        self.quit_dump = Some(on);
         self
     }
 
@@ -327,8 +351,18 @@ impl Builder {
             Some(threshold) => threshold,
             None => crate::trace::threshold_from_env()?,
         };
+        let quit_dump = match self.quit_dump {
+            Some(on) => on,
+            None => config::switch_env("GORO_SIGQUIT").map_err(BuildError::Sigquit)?,
+        };
         panic::install_hook();
         rlimit::raise_open_files();
+        #[cfg(unix)]
+        if quit_dump {
+            crate::quit::arm();
+        }
+        #[cfg(not(unix))]
+        let _ = quit_dump;
         if refusal_is_an_error {
             // Tokio's build would panic if it could not start them all.
             probe::start_threads(workers, probe::WORKER_STACK).map_err(BuildError::Io)?;

@@ -277,6 +277,54 @@ pub fn dump() -> Dump {
     Dump { goroutines }
 }
 
+/// How long [`leaked`] gives goroutines to end.
+const LEAK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The goroutines of the caller's runtime still alive besides the caller
+/// and main, after giving them up to two seconds to end: what a test
+/// leaked. Goroutines goro starts itself (named `goro::..`, such as the
+/// timer behind [`time::after`](crate::time::after)) do not count.
+///
+/// A goroutine that has done its work can take a moment to end (the one
+/// that called `WaitGroup::done`, say), so an empty answer may take a few
+/// polls; a non-empty one takes the whole grace. `#[goro::test]` runs this
+/// check when the test's body returns.
+///
+/// # Panics
+///
+/// Panics if called outside a goroutine.
+///
+/// # Examples
+///
+/// ```
+/// goro::run(async {
+///     let (tx, rx) = goro::chan::<u32>(0);
+///     goro::go!(async move { while rx.recv().await.is_some() {} });
+///     drop(tx); // closes the channel: the goroutine ends
+///     let leaked = goro::leaked().await;
+///     assert!(leaked.is_empty(), "leaked:\n{leaked}");
+/// });
+/// ```
+pub async fn leaked() -> Dump {
+    let me = context::current().expect("goro::leaked() is called from a goroutine");
+    let deadline = std::time::Instant::now() + LEAK_GRACE;
+    loop {
+        let mut dump = dump();
+        dump.goroutines.retain(|g| {
+            g.id != me
+                && g.id != GoroutineId::MAIN
+                && !g
+                    .name
+                    .as_deref()
+                    .is_some_and(|name| name.starts_with("goro::"))
+        });
+        if dump.is_empty() || std::time::Instant::now() >= deadline {
+            return dump;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 fn entry(reading: Reading, now: u32, mut chan: impl FnMut(u64) -> u64) -> GoroutineDump {
     let word = reading.state;
     let capacity = reading.cap as usize;

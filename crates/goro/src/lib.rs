@@ -119,6 +119,8 @@ mod builder;
 mod dump;
 mod goroutine;
 mod loom;
+#[cfg(unix)]
+mod quit;
 mod runtime;
 mod sched;
 mod spawn;
@@ -260,7 +262,7 @@ macro_rules! select {
 
 pub use builder::{run, run_local, BuildError, Builder, Panic};
 pub use chan::chan;
-pub use dump::{dump, Dump, GoroutineDump, State};
+pub use dump::{dump, leaked, Dump, GoroutineDump, State};
 pub use goro_macros::{main, test};
 pub use goroutine::handle::JoinHandle;
 pub use goroutine::id::GoroutineId;

@@ -126,6 +126,20 @@ impl<F: Future> MainOnCaller for &Main<F> {
     }
 }
 
+/// `#[goro::test]`'s check when the body has returned: fails the test with
+/// the goroutines it leaked.
+pub async fn leak_check() {
+    let leaked = crate::dump::leaked().await;
+    if !leaked.is_empty() {
+        panic!(
+            "goro::test: the test leaked {} goroutine{} (alive at its end):\n\n{leaked}\n\
+             end them before the test returns, or allow it with #[goro::test(leaks = \"allow\")]",
+            leaked.len(),
+            if leaked.len() == 1 { "" } else { "s" },
+        );
+    }
+}
+
 /// The value main's body returns, as it returns: from here on no other
 /// goroutine of main's runtime runs, and only then are main's locals
 /// dropped (their destructors would otherwise wake goroutines that then
@@ -151,4 +165,22 @@ where
     F::Output: Termination,
 {
     main.await.report()
+}
+
+/// `reported`, then `#[goro::test]`'s leak check.
+pub async fn reported_checked<F>(main: F) -> ExitCode
+where
+    F: Future,
+    F::Output: Termination,
+{
+    let code = main.await.report();
+    leak_check().await;
+    main_returns(code)
+}
+
+/// Awaits a test's body, then runs the leak check.
+pub async fn checked<F: Future<Output = ()>>(main: F) {
+    main.await;
+    leak_check().await;
+    main_returns(());
 }

@@ -47,7 +47,7 @@ pub async fn sleep(duration: Duration) {
 #[track_caller]
 pub fn after(duration: Duration) -> Receiver<Instant> {
     let (tx, rx) = chan(1);
-    crate::spawn(async move {
+    internal(&AFTER, "goro::time::after", async move {
         tokio::select! {
             () = tokio::time::sleep(duration) => {
                 let _ = tx.try_send(Instant::now());
@@ -86,7 +86,7 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
         "goro::time::tick: the period must be greater than zero"
     );
     let (tx, rx) = chan(1);
-    crate::spawn(async move {
+    internal(&TICK, "goro::time::tick", async move {
         // A period past the timer's range never ticks.
         let Some(start) = tokio::time::Instant::now().checked_add(period) else {
             tx.gone().await;
@@ -106,4 +106,25 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
         }
     });
     rx
+}
+
+static AFTER: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
+static TICK: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
+
+/// Starts one of goro's own goroutines, named `name` (`goro::..`, which
+/// `goro::leaked` leaves out), as if at the caller's call site.
+#[track_caller]
+fn internal<F>(
+    cell: &'static std::sync::OnceLock<std::sync::Arc<str>>,
+    name: &'static str,
+    future: F,
+) where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let name = cell.get_or_init(|| std::sync::Arc::from(name)).clone();
+    drop(crate::spawn::spawn_at(
+        future,
+        Some(name),
+        std::panic::Location::caller(),
+    ));
 }

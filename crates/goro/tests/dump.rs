@@ -263,3 +263,46 @@ fn check(dump: &goro::Dump) {
     }
     assert!(dump.goroutines().windows(2).all(|w| w[0].id() < w[1].id()));
 }
+
+/// The leak check of `#[goro::test]` fails a test that leaves a goroutine
+/// waiting, naming it.
+mod leaks {
+    #[goro::test(leaks = "allow")]
+    async fn leaked_lists_a_goroutine_left_waiting_and_not_one_that_ended() {
+        let (tx, rx) = goro::chan::<u32>(0);
+        let ends = goro::go!({
+            let rx = rx.clone();
+            async move { while rx.recv().await.is_some() {} }
+        });
+        let (_keep, never) = goro::chan::<()>(0);
+        let stuck = goro::Goroutine::new()
+            .name("stuck")
+            .spawn(async move { never.recv().await });
+        drop((tx, rx));
+        let leaked = goro::leaked().await;
+        assert_eq!(leaked.len(), 1, "{leaked}");
+        assert_eq!(leaked.goroutines()[0].id(), stuck.id());
+        assert!(leaked.get(ends.id()).is_none());
+        // goro's own timer goroutines never count.
+        let _timer = goro::time::after(std::time::Duration::from_secs(3600));
+        assert_eq!(goro::leaked().await.len(), 1);
+    }
+
+    #[goro::test]
+    async fn a_test_whose_goroutines_end_with_its_locals_passes() {
+        let (tx, rx) = goro::chan::<u32>(0);
+        goro::go!(async move { while rx.recv().await.is_some() {} });
+        tx.send(1).await.unwrap();
+        // `tx` is dropped as the body returns, which ends the goroutine.
+    }
+
+    #[goro::test]
+    #[should_panic(expected = "the test leaked 1 goroutine (alive at its end):\n\ngoroutine")]
+    async fn a_test_that_leaks_fails_with_the_dump() {
+        let (tx, rx) = goro::chan::<u32>(0);
+        goro::Goroutine::new()
+            .name("leaky-worker")
+            .spawn(async move { rx.recv().await });
+        std::mem::forget(tx);
+    }
+}

@@ -157,7 +157,7 @@ async fn gosched_yields_to_other_goroutines() {
     }
 }
 
-#[goro::test(worker_threads = 1)]
+#[goro::test(worker_threads = 1, leaks = "allow")]
 async fn a_pair_handing_off_forever_leaves_the_worker_to_others() {
     // Two goroutines hand a value back and forth forever on the only
     // worker; each hand-off puts the partner first in line (Tokio's LIFO

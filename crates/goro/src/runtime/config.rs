@@ -27,6 +27,8 @@ pub enum BuildError {
     /// `GORO_TRACE_EVENTS` in the environment is not a whole number of 1 or
     /// more.
     TraceEvents(String),
+    /// `GORO_SIGQUIT` in the environment is not `on` or `off`.
+    Sigquit(String),
     /// `run` was called on a thread that is already inside a runtime.
     InsideRuntime,
     /// The operating system refused what the runtime needs (threads, an
@@ -63,6 +65,10 @@ impl fmt::Display for BuildError {
                 f,
                 "GORO_TRACE_EVENTS={value:?} is not valid: set it to a whole number of events per thread, 1 or more, or unset it"
             ),
+            BuildError::Sigquit(value) => write!(
+                f,
+                "GORO_SIGQUIT={value:?} is not valid: set it to off (SIGQUIT keeps its default action), to on, or unset it"
+            ),
             BuildError::InsideRuntime => f.write_str(
                 "goro::run was called inside a runtime, which would block one of its threads: \
                  start a goroutine with go!(..) or goro::spawn(..) instead",
@@ -98,6 +104,19 @@ pub(crate) fn gomaxprocs_env() -> Result<Option<usize>, BuildError> {
     match positive_env("GOMAXPROCS").map_err(BuildError::Gomaxprocs)? {
         Some(n) if n > MAX_WORKERS => Err(BuildError::Gomaxprocs(n.to_string())),
         n => Ok(n),
+    }
+}
+
+/// `on` or `off` from the environment variable `name`: `Ok(true)` when
+/// unset or empty, `Err(value)` when it is something else.
+pub(crate) fn switch_env(name: &str) -> Result<bool, String> {
+    match std::env::var_os(name) {
+        None => Ok(true),
+        Some(raw) => match raw.to_string_lossy().trim() {
+            "" | "on" => Ok(true),
+            "off" => Ok(false),
+            other => Err(other.to_owned()),
+        },
     }
 }
 
