@@ -16,7 +16,7 @@ use crate::runtime::carriers::Carriers;
 use crate::runtime::config::{self, cores, gomaxprocs_env, MAX_WORKERS};
 use crate::runtime::context::{self, EnterThread, Flags};
 use crate::runtime::poll::{Task, Tracked};
-use crate::runtime::status::{self, kind, Status, Who, Word};
+use crate::runtime::status::{self, kind, Who, Word};
 use crate::runtime::{hosting, panic, probe, rlimit};
 
 /// What a panic in a goroutine does to the program.
@@ -542,9 +542,7 @@ fn on_caller<F: Future>(future: F) -> impl FnOnce(Started<'_>) -> std::thread::R
 
 /// `on_caller`, for the main goroutine's future as decorated.
 fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::Result<F::Output> {
-    let status = Status::new();
-    started.carriers.register(Arc::downgrade(&status) as _);
-    status.arrive(
+    let status = started.carriers.list(
         &Who {
             id: GoroutineId::MAIN,
             parent: None,

@@ -19,7 +19,7 @@ use crate::runtime::context::{self, Enter, Flags};
 use crate::runtime::hosting;
 use crate::runtime::panic::Relay;
 use crate::runtime::poll::{self, Identified, Task, Waits};
-use crate::runtime::status::{kind, Status, Who, Word};
+use crate::runtime::status::{kind, Who, Word};
 #[cfg(feature = "trace")]
 use crate::trace;
 
@@ -300,9 +300,7 @@ where
         .then(context::carriers)
         .flatten()
         .map(|carriers| {
-            let status = Status::new();
-            carriers.register(Arc::downgrade(&status) as _);
-            status.arrive(
+            carriers.list(
                 &Who {
                     id,
                     parent: context::current(),
@@ -311,8 +309,7 @@ where
                 },
                 Word::of(kind::ON_POOL),
                 context::now(),
-            );
-            Listed(status)
+            )
         });
     let inner = match name {
         None => {
@@ -335,16 +332,6 @@ where
         spawning.spawned(traced_name, at);
     }
     JoinHandle::new(inner, id)
-}
-
-/// A `spawn_blocking` goroutine's status, which says it has ended when
-/// dropped.
-struct Listed(Arc<Status>);
-
-impl Drop for Listed {
-    fn drop(&mut self) {
-        self.0.leave();
-    }
 }
 
 fn named(name: Arc<str>, spawned_at: &'static Location<'static>, id: GoroutineId) -> Box<Named> {

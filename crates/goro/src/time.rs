@@ -2,6 +2,9 @@
 //! which deliver on channels so that they work as [`select!`](crate::select!)
 //! branches.
 
+use std::future::Future;
+use std::panic::Location;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use crate::chan::{chan, Receiver, TrySendError};
@@ -47,7 +50,7 @@ pub async fn sleep(duration: Duration) {
 #[track_caller]
 pub fn after(duration: Duration) -> Receiver<Instant> {
     let (tx, rx) = chan(1);
-    internal(&AFTER, "goro::time::after", async move {
+    internal(&AFTER, async move {
         tokio::select! {
             () = tokio::time::sleep(duration) => {
                 let _ = tx.try_send(Instant::now());
@@ -86,7 +89,7 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
         "goro::time::tick: the period must be greater than zero"
     );
     let (tx, rx) = chan(1);
-    internal(&TICK, "goro::time::tick", async move {
+    internal(&TICK, async move {
         // A period past the timer's range never ticks.
         let Some(start) = tokio::time::Instant::now().checked_add(period) else {
             tx.gone().await;
@@ -108,23 +111,20 @@ pub fn tick(period: Duration) -> Receiver<Instant> {
     rx
 }
 
-static AFTER: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
-static TICK: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
+/// The names of goro's own timer goroutines, made once.
+static AFTER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("goro::time::after"));
+static TICK: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("goro::time::tick"));
 
 /// Starts one of goro's own goroutines, named `name` (`goro::..`, which
 /// `goro::leaked` leaves out), as if at the caller's call site.
 #[track_caller]
-fn internal<F>(
-    cell: &'static std::sync::OnceLock<std::sync::Arc<str>>,
-    name: &'static str,
-    future: F,
-) where
-    F: std::future::Future<Output = ()> + Send + 'static,
+fn internal<F>(name: &LazyLock<Arc<str>>, future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
 {
-    let name = cell.get_or_init(|| std::sync::Arc::from(name)).clone();
     drop(crate::spawn::spawn_at(
         future,
-        Some(name),
-        std::panic::Location::caller(),
+        Some(Arc::clone(name)),
+        Location::caller(),
     ));
 }

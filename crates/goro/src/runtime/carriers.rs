@@ -8,7 +8,7 @@ use std::task::Waker;
 
 use super::hosted::Goroutine;
 use super::slot::Slot;
-use super::status::Status;
+use super::status::{Listed, Status, Who, Word};
 use crate::loom::Ordering;
 use crate::util::padded::CachePadded;
 
@@ -164,6 +164,15 @@ impl Carriers {
             .iter()
             .filter_map(Weak::upgrade)
             .collect()
+    }
+
+    /// A status for goroutine `who`, hosted outside the carriers, in
+    /// `state`, listed among the runtime's.
+    pub(crate) fn list(&self, who: &Who, state: Word, now: u32) -> Listed {
+        let status = Arc::new(Status::default());
+        self.register(Arc::downgrade(&status) as _);
+        status.arrive(who, state, now);
+        Listed(status)
     }
 
     /// Lists `status` among the runtime's goroutines' (a new carrier's, or

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::context::{self, Enter};
-use super::status::{Status, Word};
+use super::status::{Listed, Word};
 use super::{handoff, panic};
 use crate::goroutine::site::{Running, Site};
 
@@ -161,18 +161,12 @@ pin_project! {
     pub(crate) struct Tracked<F> {
         #[pin]
         future: F,
-        status: Arc<Status>,
-    }
-
-    impl<F> PinnedDrop for Tracked<F> {
-        fn drop(this: Pin<&mut Self>) {
-            this.status.leave();
-        }
+        status: Listed,
     }
 }
 
 impl<F> Tracked<F> {
-    pub(crate) fn new(future: F, status: Arc<Status>) -> Tracked<F> {
+    pub(crate) fn new(future: F, status: Listed) -> Tracked<F> {
         Tracked { future, status }
     }
 }
@@ -182,11 +176,11 @@ impl<F: Future> Future for Tracked<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let polling = context::Polling::enter(this.status);
+        let polling = context::Polling::enter(&this.status.0);
         let poll = this.future.poll(cx);
         drop(polling);
         if poll.is_pending() {
-            this.status.pending(context::now);
+            this.status.0.pending(context::now);
         }
         poll
     }

@@ -140,10 +140,6 @@ pub(crate) struct Reading {
 }
 
 impl Status {
-    pub(crate) fn new() -> Arc<Status> {
-        Arc::new(Status::default())
-    }
-
     /// A goroutine arrives (`state`: runnable, or on the pool). Only one
     /// thread at a time writes who is here, after `leave` (or none).
     #[inline(always)]
@@ -278,6 +274,18 @@ impl Status {
 impl Drop for Status {
     fn drop(&mut self) {
         self.leave();
+    }
+}
+
+/// The status of a goroutine hosted outside the carriers (main on the
+/// calling thread, a `spawn_blocking` goroutine), listed in its runtime
+/// (`Carriers::list`). Dropped when the goroutine ends, it says so at
+/// once: a dump may hold the status a moment longer.
+pub(crate) struct Listed(pub(crate) Arc<Status>);
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        self.0.leave();
     }
 }
 
