@@ -5,23 +5,13 @@
 mod support;
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
-
-use support::process::{fixture, start, Streaming};
-
-fn quit(child: &Streaming) {
-    let sent = Command::new("kill")
-        .args(["-QUIT", &child.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-}
+use support::process::{fixture, start};
 
 #[test]
 fn sigquit_prints_every_goroutine_and_exits_2() {
     let mut child = start(fixture("sigquit"));
     child.wait_for(true, |line| line == "ready");
-    quit(&child);
+    child.signal("QUIT");
     let status = child.wait();
     assert_eq!(status.code(), Some(2), "{status:?}");
     let stderr: Vec<String> = child.stderr.try_iter().collect();
@@ -41,7 +31,7 @@ fn goro_sigquit_off_leaves_the_default_action() {
     cmd.env("GORO_SIGQUIT", "off");
     let mut child = start(cmd);
     child.wait_for(true, |line| line == "ready");
-    quit(&child);
+    child.signal("QUIT");
     let status = child.wait();
     assert_eq!(status.signal(), Some(SIGQUIT), "{status:?}");
     let stderr: Vec<String> = child.stderr.try_iter().collect();
@@ -65,7 +55,7 @@ fn a_bad_goro_sigquit_is_a_clear_error() {
 fn the_programs_own_sigquit_handling_wins() {
     let mut child = start(fixture("sigquit-own-handler"));
     child.wait_for(true, |line| line == "ready");
-    quit(&child);
+    child.signal("QUIT");
     child.wait_for(true, |line| line == "own handler");
     let status = child.wait();
     assert_eq!(status.code(), Some(0), "{status:?}");

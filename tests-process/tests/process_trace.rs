@@ -261,11 +261,7 @@ fn ctrl_c_writes_the_trace_and_exits_130() {
     let dir = trace_dir("ctrl-c");
     let mut child = start(traced(fixture("ctrl-c"), &dir));
     child.wait_for(true, |line| line == "ready");
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
+    child.signal("INT");
     let status = child.wait();
     assert_eq!(status.code(), Some(130), "{:?}", child.seen);
     let stderr: Vec<String> = child.stderr.try_iter().collect();
@@ -280,18 +276,11 @@ fn a_second_ctrl_c_exits_without_waiting_for_the_trace() {
     child.wait_for(true, |line| line == "ready");
     // The write will wait at the trap until the end of the test.
     let fifo = trap(&dir, child.child.id());
-    let interrupt = |child: &support::process::Streaming| {
-        let sent = Command::new("kill")
-            .args(["-INT", &child.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    };
-    interrupt(&child);
+    child.signal("INT");
     child.wait_for(false, |line| {
         line.starts_with("goro: interrupted: writing the trace")
     });
-    interrupt(&child);
+    child.signal("INT");
     let status = child.wait();
     assert_eq!(status.code(), Some(130), "{:?}", child.seen);
     // (The trap goes with the directory, unread.)
@@ -385,14 +374,6 @@ fn the_watchdog_does_not_count_time_the_kernel_kept_the_worker_off_the_cpu() {
     );
 }
 
-fn interrupt(child: &support::process::Streaming) {
-    let sent = Command::new("kill")
-        .args(["-INT", &child.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-}
-
 /// A program that handles SIGINT itself keeps its handling while
 /// `GORO_TRACE` records: its handler runs, main returns (status 0), and
 /// the recording is written at main's end, not cut off by goro's exit 130.
@@ -401,7 +382,7 @@ fn the_programs_own_ctrl_c_handling_wins() {
     let dir = trace_dir("ctrl-c-own");
     let mut child = start(traced(fixture("ctrl-c-own-handler"), &dir));
     child.wait_for(true, |line| line == "ready");
-    interrupt(&child);
+    child.signal("INT");
     child.wait_for(true, |line| line == "own handler");
     let status = child.wait();
     assert_eq!(status.code(), Some(0), "{:?}", child.seen);
@@ -420,7 +401,7 @@ fn a_finished_recording_leaves_sigint_as_it_was() {
     cmd.arg(&dir);
     let mut child = start(cmd);
     child.wait_for(true, |line| line == "ready");
-    interrupt(&child);
+    child.signal("INT");
     let status = child.wait();
     assert_eq!(status.signal(), Some(2), "{status:?} {:?}", child.seen);
     let _ = std::fs::remove_dir_all(&dir);

@@ -187,6 +187,15 @@ impl Streaming {
         }
     }
 
+    /// Sends the child the signal `name` (`INT`, `QUIT`) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} failed");
+    }
+
     /// Waits for the child to end (killing it after [`GENEROUS`]).
     pub fn wait(&mut self) -> ExitStatus {
         wait_or_kill(&mut self.child, GENEROUS).expect("the child did not exit: it hangs")

@@ -13,5 +13,7 @@ pub(crate) mod panic;
 pub(crate) mod poll;
 pub(crate) mod probe;
 pub(crate) mod rlimit;
+#[cfg(unix)]
+pub(crate) mod signal_pipe;
 pub(crate) mod slot;
 pub(crate) mod status;

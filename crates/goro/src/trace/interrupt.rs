@@ -5,10 +5,11 @@
 //! signal that reaches goro's handler while another handler is installed
 //! (one that calls the one before it, as `signal-hook` and Tokio's do) is
 //! left to that handler.
-#![allow(unsafe_code)]
 
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
+
+use crate::runtime::signal_pipe;
 
 /// The pipe's writing end, for the handler (-1 before there is a pipe).
 static WRITE_FD: AtomicI32 = AtomicI32::new(-1);
@@ -17,17 +18,9 @@ static SEEN: AtomicUsize = AtomicUsize::new(0);
 /// Serialises installing and taking out the handler.
 static LOCK: Mutex<()> = Mutex::new(());
 
-/// The handler: one byte down the pipe, which is all a signal handler may
-/// safely do here; the listener thread does the rest.
+/// The handler: one byte down the pipe; the listener thread does the rest.
 extern "C" fn on_sigint(_: libc::c_int) {
-    let fd = WRITE_FD.load(Ordering::Relaxed);
-    if fd >= 0 {
-        let byte = 1u8;
-        // SAFETY: `write` is async-signal-safe, and `byte` outlives the
-        // call; a failed write (a full pipe) loses nothing that matters, as
-        // the listener needs only to wake.
-        unsafe { libc::write(fd, std::ptr::from_ref(&byte).cast(), 1) };
-    }
+    signal_pipe::write_byte(&WRITE_FD);
 }
 
 fn handler_address() -> libc::sighandler_t {
@@ -36,25 +29,12 @@ fn handler_address() -> libc::sighandler_t {
 
 /// SIGINT's current disposition.
 fn current() -> Option<libc::sighandler_t> {
-    // SAFETY: a zeroed `sigaction` is a valid value to be overwritten, and
-    // a null new action only reads the current one.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        (libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) == 0).then_some(old.sa_sigaction)
-    }
+    signal_pipe::disposition(libc::SIGINT)
 }
 
 /// Sets SIGINT's disposition to `handler`.
 fn set(handler: libc::sighandler_t) -> bool {
-    // SAFETY: the action is fully initialised (zeroed, then an empty mask,
-    // the handler and `SA_RESTART`), and `on_sigint` is async-signal-safe.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        libc::sigemptyset(&mut action.sa_mask);
-        action.sa_sigaction = handler;
-        action.sa_flags = libc::SA_RESTART;
-        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut()) == 0
-    }
+    signal_pipe::set_disposition(libc::SIGINT, handler)
 }
 
 /// Whether goro's handler is the installed one.
@@ -83,52 +63,27 @@ pub(crate) fn disarm() {
     }
 }
 
-/// Starts, once, the thread that acts on the handler's bytes; `false` if
-/// it could not.
+/// Starts, once, the thread that acts on the handler's bytes (`on_byte`);
+/// `false` if it could not.
 fn listener_started() -> bool {
     static STARTED: OnceLock<bool> = OnceLock::new();
     *STARTED.get_or_init(|| {
-        let mut fds = [0 as libc::c_int; 2];
-        // SAFETY: `fds` has room for the two descriptors `pipe` writes.
-        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-            eprintln!("goro: could not listen for Ctrl-C to write the trace");
-            return false;
-        }
-        let [read_fd, write_fd] = fds;
-        let listener = std::thread::Builder::new()
-            .name("goro-trace-ctrl-c".into())
-            .spawn(move || listen(read_fd));
-        if let Err(err) = listener {
-            eprintln!("goro: could not listen for Ctrl-C to write the trace: {err}");
-            return false;
-        }
-        WRITE_FD.store(write_fd, Ordering::SeqCst);
-        true
+        signal_pipe::listen("goro-trace-ctrl-c", None, &WRITE_FD, on_byte)
+            .map_err(|err| eprintln!("goro: could not listen for Ctrl-C to write the trace: {err}"))
+            .is_ok()
     })
 }
 
 /// The first Ctrl-C writes the recording and exits (`interrupted`);
 /// writing takes a while, so a second one exits at once.
-fn listen(read_fd: libc::c_int) {
-    loop {
-        let mut byte = 0u8;
-        // SAFETY: `byte` is one writable byte, and `read_fd` is the pipe's
-        // reading end, which nothing closes.
-        let read = unsafe { libc::read(read_fd, std::ptr::from_mut(&mut byte).cast(), 1) };
-        if read <= 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return;
-        }
-        if !installed() {
-            // Another handler owns SIGINT now and called goro's: the
-            // program handles its Ctrl-C.
-            continue;
-        }
-        if SEEN.fetch_add(1, Ordering::SeqCst) > 0 {
-            std::process::exit(130);
-        }
-        super::interrupted();
+fn on_byte() {
+    if !installed() {
+        // Another handler owns SIGINT now and called goro's: the program
+        // handles its Ctrl-C.
+        return;
     }
+    if SEEN.fetch_add(1, Ordering::SeqCst) > 0 {
+        std::process::exit(130);
+    }
+    super::interrupted();
 }
