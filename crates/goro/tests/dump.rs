@@ -144,6 +144,55 @@ async fn each_wait_shows_its_state() {
     }
 }
 
+/// A poll that waits on a goro primitive and on something goro cannot see
+/// into at once (a Tokio timer, a `tokio::sync` lock) waits on the latter
+/// too: it shows `Other`, never the goro wait alone.
+#[goro::test]
+async fn a_goro_wait_beside_a_tokio_one_is_other() {
+    let (tx, rx) = goro::chan::<u32>(0);
+    let timed = goro::go!({
+        let rx = rx.clone();
+        async move { tokio::time::timeout(Duration::from_secs(3600), rx.recv()).await }
+    });
+    let lock = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+    let held = lock.clone().lock_owned().await;
+    let selecting = goro::go!(async move {
+        tokio::select! {
+            v = rx.recv() => v,
+            _ = lock.lock() => None,
+        }
+    });
+    let plain = goro::go!({
+        let (keep, rx) = goro::chan::<u32>(0);
+        async move {
+            let _keep = keep;
+            rx.recv().await
+        }
+    });
+    until(plain.id(), |s| matches!(s, State::ChanReceive { .. })).await;
+    until(timed.id(), |s| *s == State::Other).await;
+    until(selecting.id(), |s| *s == State::Other).await;
+    // They stay so: each poll of theirs keeps the foreign waker again.
+    for _ in 0..3 {
+        goro::gosched().await;
+        let dump = goro::dump();
+        assert_eq!(
+            dump.get(timed.id()).unwrap().state(),
+            &State::Other,
+            "{dump}"
+        );
+        assert_eq!(
+            dump.get(selecting.id()).unwrap().state(),
+            &State::Other,
+            "{dump}"
+        );
+    }
+    drop(held);
+    drop(tx);
+    plain.abort();
+    let _ = (timed.await, selecting.await, plain.await);
+}
+
 #[goro::test]
 async fn names_parents_and_the_time_in_a_state_show() {
     let (_tx, rx) = goro::chan::<()>(0);

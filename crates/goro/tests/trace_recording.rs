@@ -117,16 +117,17 @@ fn each_wake_through_the_recording_waker_is_recorded_once_and_delivered() {
             .run(async move {
                 let r = rendezvous.clone();
                 let waiter = goro::go!(async move {
-                    // Whether the waker each poll got could stand for the
-                    // one before (the cache hit).
+                    // Whether the waker each poll lets a future keep could
+                    // stand for the one before (the cache hit).
                     let mut same_waker = 0;
                     let mut last: Option<std::task::Waker> = None;
                     for _ in 0..ROUNDS {
                         std::future::poll_fn(|cx| {
-                            if last.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            let kept = cx.waker().clone();
+                            if last.as_ref().is_some_and(|w| w.will_wake(&kept)) {
                                 same_waker += 1;
                             }
-                            last = Some(cx.waker().clone());
+                            last = Some(kept);
                             let mut state = r.state.lock().unwrap();
                             if std::mem::take(&mut state.1) {
                                 return Poll::Ready(());

@@ -18,6 +18,7 @@ use super::waiter::{Joining, Waiter};
 use crate::runtime::context;
 use crate::runtime::status::{kind, Word};
 use crate::util::pair::Pair;
+use crate::util::watched;
 
 /// Where a waiting operation stands.
 pub(crate) enum Settled<O> {
@@ -75,7 +76,7 @@ pub(crate) trait Operation<T> {
                 Settled::Retry => {}
                 Settled::Waiting => {
                     if let Some(waiter) = self.waiter() {
-                        waiter.selection().set_waker(cx.waker());
+                        waiter.selection().set_waker(watched::waker(cx.waker()));
                     }
                     // A claim between the check and the new waker woke the
                     // old one.
@@ -100,7 +101,7 @@ pub(crate) trait Operation<T> {
                     return Poll::Ready(result);
                 }
             }
-            if self.register(chan, Joining::Alone(cx.waker())) {
+            if self.register(chan, Joining::Alone(watched::waker(cx.waker()))) {
                 Self::waits(chan);
                 return Poll::Pending;
             }

@@ -13,6 +13,7 @@ use std::task::{Context, Poll, Waker};
 use super::waiter::{Outcome, Selection, Waiter, Wake};
 use crate::loom::AtomicBool;
 use crate::util::pair::Pair;
+use crate::util::watched;
 
 /// How a direct (non-waiting) send went.
 pub(crate) enum SendAttempt<T> {
@@ -185,8 +186,12 @@ impl<T> Queues<T> {
         if self.is_gone() {
             return Poll::Ready(());
         }
-        if !self.gone_wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            self.gone_wakers.push(cx.waker().clone());
+        if !self
+            .gone_wakers
+            .iter()
+            .any(|w| w.will_wake(watched::waker(cx.waker())))
+        {
+            self.gone_wakers.push(watched::waker(cx.waker()).clone());
         }
         Poll::Pending
     }

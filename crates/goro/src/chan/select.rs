@@ -34,6 +34,7 @@ use super::SendError;
 use crate::runtime::context;
 use crate::runtime::status::{kind, Word};
 use crate::util::pair::Pair;
+use crate::util::watched;
 
 /// The most branches one `select!` may have.
 pub(crate) const MAX_BRANCHES: usize = 64;
@@ -199,7 +200,7 @@ impl Select<'_, '_> {
             }
             // A handle for this future and one for each waiter, counted
             // at once (those left untaken are given back together).
-            let mut handles = Selection::shared(cx.waker(), n + 1);
+            let mut handles = Selection::shared(watched::waker(cx.waker()), n + 1);
             let selection = handles.take();
             for (k, &i) in order[..n].iter().enumerate() {
                 let op = usize::from(i);
@@ -250,7 +251,7 @@ impl Future for Select<'_, '_> {
             let claimed = match selection.outcome() {
                 Outcome::Claimed(op) => Some(op),
                 _ => {
-                    selection.set_waker(cx.waker());
+                    selection.set_waker(watched::waker(cx.waker()));
                     match selection.outcome() {
                         Outcome::Claimed(op) => Some(op),
                         _ => None,

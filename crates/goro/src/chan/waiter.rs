@@ -266,6 +266,7 @@ pub(crate) enum Joining<'a> {
 
 impl<T> Waiter<T> {
     /// The waiter, as two handles: one for the owner, one for the queue.
+    #[inline(always)]
     pub(crate) fn new(
         joining: Joining<'_>,
         packet: Option<T>,

@@ -14,6 +14,7 @@ use super::id::GoroutineId;
 use crate::loom::{AtomicU8, Mutex, MutexGuard, Ordering};
 use crate::util::block::Block;
 use crate::util::pair::Pair;
+use crate::util::watched;
 
 // The state bits of a `Join`. Each is set once and never cleared.
 
@@ -124,8 +125,8 @@ impl<T> Join<T> {
             "a goroutine's JoinHandle polled after it returned the result"
         );
         match &inner.waiter {
-            Some(waiter) if waiter.will_wake(cx.waker()) => {}
-            _ => inner.waiter = Some(cx.waker().clone()),
+            Some(waiter) if waiter.will_wake(watched::waker(cx.waker())) => {}
+            _ => inner.waiter = Some(watched::waker(cx.waker()).clone()),
         }
         Poll::Pending
     }

@@ -14,9 +14,10 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::context::{self, Enter};
-use super::status::{Listed, Word};
+use super::status::{kind, Listed, Word};
 use super::{handoff, panic};
 use crate::goroutine::site::{Running, Site};
+use crate::util::watched;
 
 pin_project! {
     /// A goroutine's future: the user's future plus who it is.
@@ -86,7 +87,12 @@ impl<F: Future, S: Site> Future for Task<F, S> {
             return Poll::Pending;
         }
         let future = this.future;
-        let poll = run_guarded(site, true, || future.poll(cx));
+        let (poll, foreign) = run_guarded(site, true, || watched::watch(cx, |cx| future.poll(cx)));
+        if foreign && poll.is_pending() {
+            // Something goro cannot see into may wake it, whatever goro's
+            // primitives said.
+            context::waiting(Word::of(kind::OTHER));
+        }
         if context::run_ends() {
             handoff::end_run(cx);
         }
@@ -147,7 +153,9 @@ impl<F: Future> Future for Waits<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let poll = this.future.poll(cx);
+        // goro knows what wakes it: the waker it keeps is no foreign one.
+        let future = this.future;
+        let poll = watched::unwatched(cx, |cx| future.poll(cx));
         if poll.is_pending() {
             context::waiting(*this.state);
         }

@@ -11,6 +11,7 @@ use crate::goroutine::handle::JoinHandle;
 use crate::loom::{AtomicIsize, Condvar, Mutex, Ordering};
 use crate::runtime::context;
 use crate::runtime::status::{kind, Word};
+use crate::util::watched;
 
 /// Waits for a collection of goroutines to finish: Go's `sync.WaitGroup`.
 ///
@@ -299,7 +300,7 @@ impl Future for Wait<'_> {
             }
             Some((key, _)) => {
                 if let Some((_, waker)) = waiters.wakers.iter_mut().find(|(k, _)| *k == key) {
-                    waker.clone_from(cx.waker());
+                    waker.clone_from(watched::waker(cx.waker()));
                 }
                 context::waiting(WAITING);
                 Poll::Pending
@@ -310,7 +311,9 @@ impl Future for Wait<'_> {
                 }
                 let key = waiters.next_key;
                 waiters.next_key += 1;
-                waiters.wakers.push((key, cx.waker().clone()));
+                waiters
+                    .wakers
+                    .push((key, watched::waker(cx.waker()).clone()));
                 self.registered = Some((key, waiters.generation));
                 context::waiting(WAITING);
                 Poll::Pending

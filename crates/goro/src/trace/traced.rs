@@ -13,6 +13,7 @@ use pin_project_lite::pin_project;
 
 use crate::goroutine::id::GoroutineId;
 use crate::runtime::context;
+use crate::util::watched;
 
 pin_project! {
     /// A traced goroutine's future: polled inside the goroutine's span,
@@ -83,8 +84,11 @@ impl<F: Future> Future for Traced<F> {
         let start = recorder::now();
         let unwinding = Unwinding { state, start };
         let output = if recording {
-            let waker = state.waker(cx.waker());
-            this.future.poll(&mut Context::from_waker(&waker))
+            // Inside goro's watch of the waker (`util::watched`), which
+            // the recording waker would otherwise hide.
+            let outer = cx.waker();
+            let waker = state.waker(watched::waker(outer));
+            watched::rewatch(outer, &waker, |cx| this.future.poll(cx))
         } else {
             this.future.poll(cx)
         };

@@ -3,3 +3,4 @@
 pub(crate) mod block;
 pub(crate) mod padded;
 pub(crate) mod pair;
+pub(crate) mod watched;
