@@ -16,7 +16,7 @@ LAYERS = [
     ["goroutine"],
     ["runtime"],
     ["trace"],
-    ["builder", "spawn", "sched", "dump", "quit"],
+    ["builder", "spawn", "sched", "dump", "quit", "deadlock"],
     ["chan", "sync", "time", "net"],
     ["__private", "lib"],
 ]

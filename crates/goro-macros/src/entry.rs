@@ -249,13 +249,18 @@ fn expand_fn(kind: Kind, options: Options, mut function: ItemFn) -> syn::Result<
         let code = quote_spanned! {ty.span()=> #krate::__private::ExitCode };
         function.sig.output = ReturnType::Type(*arrow, Box::new(syn::parse2(code)?));
     }
+    let builder = if kind == Kind::Test {
+        quote! { test_builder }
+    } else {
+        quote! { Builder::new }
+    };
     let body = quote_spanned! {span=>
         {
             #[allow(clippy::unused_async)]
             async fn __goro_main() #inner_output #block
             #[allow(unused_imports)]
             use #krate::__private::{MainOnCaller as _, MainOnWorker as _};
-            let __goro_builder = #krate::__private::Builder::new() #config;
+            let __goro_builder = #krate::__private::#builder() #config;
             (&#krate::__private::Main::new(__goro_builder, #future)).__goro_run()
         }
     };

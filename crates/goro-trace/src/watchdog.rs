@@ -273,6 +273,16 @@ struct Polling {
     name: Option<Arc<str>>,
 }
 
+/// Run on the monitor thread as it starts (`on_monitor_start`).
+static MONITOR_STARTS: OnceLock<fn()> = OnceLock::new();
+
+/// Has `hook` run on the watchdog's monitor thread when it starts, before
+/// it does anything else (goro lists the thread among its own). The first
+/// hook set stays.
+pub fn on_monitor_start(hook: fn()) {
+    let _ = MONITOR_STARTS.set(hook);
+}
+
 /// Starts the monitor thread once per process.
 fn start_monitor() {
     static STARTED: OnceLock<()> = OnceLock::new();
@@ -329,6 +339,9 @@ fn held(seen_for: Duration, descheduled: Duration) -> Duration {
 }
 
 fn monitor() {
+    if let Some(hook) = MONITOR_STARTS.get() {
+        hook();
+    }
     let mut seen: Vec<Option<Seen>> = Vec::new();
     loop {
         let slots: Vec<&'static Slot> =

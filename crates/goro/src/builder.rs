@@ -4,11 +4,13 @@
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
+use std::task::Poll;
 
 use tokio::runtime::Runtime;
 
 pub use crate::runtime::config::BuildError;
 
+use crate::deadlock::{OnDeadlock, Watch};
 use crate::goroutine::handle::JoinHandle;
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::site::Named;
@@ -17,7 +19,7 @@ use crate::runtime::config::{self, cores, gomaxprocs_env, MAX_WORKERS};
 use crate::runtime::context::{self, EnterThread, Flags};
 use crate::runtime::poll::{Task, Tracked};
 use crate::runtime::status::{self, kind, Who, Word};
-use crate::runtime::{hosting, panic, probe, rlimit};
+use crate::runtime::{hosting, panic, probe, rlimit, threads};
 
 /// What a panic in a goroutine does to the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -87,6 +89,9 @@ pub struct Builder {
     panic: Panic,
     thread_name: Option<String>,
     quit_dump: Option<bool>,
+    deadlock_report: Option<bool>,
+    /// Set by `#[goro::test]`: a deadlock makes `run` panic.
+    pub(crate) in_test: bool,
     #[cfg(feature = "trace")]
     watchdog: Option<Option<std::time::Duration>>,
 }
@@ -143,6 +148,44 @@ impl Builder {
     /// ```
     pub fn quit_dump(mut self, on: bool) -> Builder {
         self.quit_dump = Some(on);
+        self
+    }
+
+    /// Whether a program whose goroutines are all stuck on goro's
+    /// primitives prints `fatal error: all goroutines are asleep -
+    /// deadlock!` and the [`goro::dump()`](crate::dump) to stderr and exits
+    /// with status 2, as Go does; overrides `GORO_DEADLOCK` (`off` or
+    /// `on`), and is on by default. Under [`#[goro::test]`](crate::test)
+    /// the test fails with the report instead.
+    ///
+    /// The report comes only when nothing can wake a goroutine again:
+    /// every goroutine, main included, waits on a channel, a
+    /// [`select!`](crate::select!) without `default` or a
+    /// [`WaitGroup`](crate::sync::WaitGroup), and in the poll that made it
+    /// wait nothing else kept its waker (a sleep, a timer, a socket, a
+    /// `tokio::sync` lock, a [`JoinHandle`](crate::JoinHandle)); no
+    /// blocking call runs and no blocking-pool thread is alive (Tokio keeps
+    /// an idle one for ten seconds); Tokio runs no task but goroutines; and
+    /// every thread of the process is goro's (a thread the program started
+    /// may send on a channel later). Every goro runtime of the process must
+    /// be so. Within these rules it never reports a program that can go on;
+    /// it may stay silent about a stuck one (one waiting on a Tokio
+    /// resource nothing will ready).
+    ///
+    /// A thread named `goro-deadlock` looks ten times a second while a
+    /// runtime that reports runs, and reports within a few tenths of a
+    /// second. It looks at threads through `/proc`, so the report is made
+    /// on Linux only.
+    ///
+    /// ```text
+    /// fatal error: all goroutines are asleep - deadlock!
+    ///
+    /// goroutine 1 "main" [chan receive]:
+    ///     on chan #1 (capacity 0, length 0)
+    ///     spawned at src/main.rs:4
+    /// ```
+    pub fn deadlock_report(mut self, on: bool) -> Builder {
+        self.deadlock_report = Some(on);
         self
     }
 
@@ -286,6 +329,14 @@ impl Builder {
         }
         #[cfg(feature = "trace")]
         let env = crate::trace::start_from_env()?;
+        let on_deadlock = match self.on_deadlock() {
+            Ok(on_deadlock) => on_deadlock,
+            Err(err) => {
+                #[cfg(feature = "trace")]
+                crate::trace::abandon(env);
+                return Err(err);
+            }
+        };
         let (runtime, flags, carriers) = match self.build(on_caller, fallible) {
             Ok(built) => built,
             Err(err) => {
@@ -295,12 +346,18 @@ impl Builder {
                 return Err(err);
             }
         };
+        // This thread only waits for the main goroutine (or runs it).
+        let known = threads::Known::enter();
+        let watch = Watch::new(&carriers, runtime.handle().clone(), true, on_deadlock);
         let output = main(Started {
             at,
             runtime: &runtime,
             flags,
             carriers: &carriers,
+            watch: &watch,
         });
+        drop(watch);
+        drop(known);
         if output.is_ok() {
             panic::settle_in_flight();
         }
@@ -318,6 +375,19 @@ impl Builder {
             Ok(output) => Ok(output),
             Err(payload) => resume_unwind(payload),
         }
+    }
+
+    /// What a deadlock does: builder, then `GORO_DEADLOCK`.
+    fn on_deadlock(&self) -> Result<OnDeadlock, BuildError> {
+        let on = match self.deadlock_report {
+            Some(on) => on,
+            None => config::switch_env("GORO_DEADLOCK").map_err(BuildError::Deadlock)?,
+        };
+        Ok(match (on, self.in_test) {
+            (false, _) => OnDeadlock::Ignore,
+            (true, false) => OnDeadlock::Exit,
+            (true, true) => OnDeadlock::Panic,
+        })
     }
 
     /// Resolves the worker count: builder, then `GOMAXPROCS`, then cores.
@@ -356,6 +426,8 @@ impl Builder {
             None => config::switch_env("GORO_SIGQUIT").map_err(BuildError::Sigquit)?,
         };
         panic::install_hook();
+        #[cfg(feature = "trace")]
+        goro_trace::watchdog::on_monitor_start(threads::enter);
         rlimit::raise_open_files();
         #[cfg(unix)]
         if quit_dump {
@@ -378,24 +450,32 @@ impl Builder {
         // Tokio runs these on each worker and blocking-pool thread, which
         // stay inside the runtime's context for their whole life.
         let carriers = Carriers::new();
+        carriers.set_workers(workers);
         let home = carriers.clone();
+        let (stopping, parking, unparking) = (carriers.clone(), carriers.clone(), carriers.clone());
         tokio
             .on_thread_start(move || {
+                home.thread_alive(true);
+                threads::enter();
                 context::set_thread(flags, &home);
                 #[cfg(feature = "trace")]
                 crate::trace::thread_started(watchdog);
             })
-            .on_thread_stop(|| {
+            .on_thread_stop(move || {
                 context::clear_thread();
                 #[cfg(feature = "trace")]
                 crate::trace::thread_stopped();
+                threads::leave();
+                stopping.thread_alive(false);
             })
-            .on_thread_park(|| {
+            .on_thread_park(move || {
                 context::on_park();
                 #[cfg(feature = "trace")]
                 goro_trace::recorder::park();
+                parking.worker_parks();
             });
-        tokio.on_thread_unpark(|| {
+        tokio.on_thread_unpark(move || {
+            unparking.worker_unparks();
             // The thread may have been idle for long: its clock is stale.
             context::refresh_clock();
             #[cfg(feature = "trace")]
@@ -467,6 +547,7 @@ struct Started<'a> {
     runtime: &'a Runtime,
     flags: Flags,
     carriers: &'a Arc<Carriers>,
+    watch: &'a Watch,
 }
 
 impl Started<'_> {
@@ -515,7 +596,10 @@ where
         let task = Task::new(future, started.site());
         JoinHandle::hosted(hosting::spawn(task, GoroutineId::MAIN))
     };
-    match started.runtime.block_on(main) {
+    match started
+        .runtime
+        .block_on(until_deadlock(started.watch, main))?
+    {
         Ok(output) => Ok(output),
         Err(err) => match err.try_into_panic() {
             Ok(payload) => Err(payload),
@@ -554,17 +638,41 @@ fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::R
     );
     let main = Tracked::new(Task::new(future, started.site()), status);
     let _thread = EnterThread::new(started.flags, started.carriers);
+    let carriers = started.carriers;
     let main = async {
-        let output = main.await;
+        let mut main = std::pin::pin!(main);
+        let output = std::future::poll_fn(|cx| {
+            // Seen by the deadlock checker: the main goroutine runs.
+            carriers.caller_polls();
+            main.as_mut().poll(cx)
+        })
+        .await;
         // Nothing of the program runs after main (see `Hosting::run`).
         context::main_returned();
         output
     };
-    catch_unwind(AssertUnwindSafe(|| started.runtime.block_on(main))).map_err(|payload| {
-        // Main's future is dropped here, outside any carrier.
-        panic::exit_if_dropping(&*payload);
-        payload
+    let main = until_deadlock(started.watch, main);
+    match catch_unwind(AssertUnwindSafe(|| started.runtime.block_on(main))) {
+        Ok(output) => output,
+        Err(payload) => {
+            // Main's future is dropped here, outside any carrier.
+            panic::exit_if_dropping(&*payload);
+            Err(payload)
+        }
+    }
+}
+
+/// `main`'s output, or the deadlock report as a panic's payload if the
+/// runtime deadlocks first (`OnDeadlock::Panic`).
+async fn until_deadlock<F: Future>(watch: &Watch, main: F) -> std::thread::Result<F::Output> {
+    let mut main = std::pin::pin!(main);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(report) = watch.poll_found(cx) {
+            return Poll::Ready(Err(Box::new(report) as Box<dyn std::any::Any + Send>));
+        }
+        main.as_mut().poll(cx).map(Ok)
     })
+    .await
 }
 
 /// A configuration error ends the process; `run` inside a runtime panics.

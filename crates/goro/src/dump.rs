@@ -219,7 +219,7 @@ impl fmt::Display for Dump {
 ///
 /// Called inside a runtime (in a goroutine, or on one of its threads), it
 /// lists that runtime's goroutines; elsewhere, those of every goro runtime
-/// alive. It takes a consistent reading of each goroutine, not of all at
+/// still running. It takes a consistent reading of each goroutine, not of all at
 /// once: goroutines that start or end meanwhile may or may not be listed,
 /// and none is listed twice. It locks nothing a goroutine needs to run.
 ///
@@ -251,6 +251,11 @@ pub fn dump() -> Dump {
         Some(carriers) => vec![carriers],
         None => Carriers::runtimes(),
     };
+    dump_of(&runtimes)
+}
+
+/// The dump of the goroutines of `runtimes`.
+pub(crate) fn dump_of(runtimes: &[Arc<Carriers>]) -> Dump {
     let now = status::clock();
     let mut readings: Vec<Reading> = runtimes
         .iter()

@@ -116,6 +116,7 @@
 // runtime, tracing (an add-on), spawning and the builder, then the
 // user-facing modules.
 mod builder;
+mod deadlock;
 mod dump;
 mod goroutine;
 mod loom;

@@ -85,6 +85,21 @@ impl<F> Main<F> {
     }
 }
 
+/// The builder of `#[goro::test]`'s runtime: a deadlock fails the test
+/// (its `run` panics with the report), and the process is a test harness.
+pub fn test_builder() -> Builder {
+    crate::runtime::threads::in_test_harness();
+    let mut builder = Builder::new();
+    builder.in_test = true;
+    builder
+}
+
+/// How many times the deadlock checker has looked at the runtimes, for the
+/// process tests that show it stays silent while a program can go on.
+pub fn deadlock_looks() -> u64 {
+    crate::deadlock::looks()
+}
+
 /// Picked when the main future can run on a worker.
 pub trait MainOnWorker {
     /// The main future's output.

@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::runtime::{Handle, Runtime};
 
 use crate::builder::{fail_to_start, Builder};
+use crate::deadlock::{OnDeadlock, Watch};
 use crate::goroutine::handle::JoinHandle;
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::site::{Named, Spot};
@@ -399,8 +400,17 @@ pub(crate) fn runtime() -> (Handle, Flags, Option<Arc<Carriers>>) {
 fn global() -> &'static (Runtime, Flags, Arc<Carriers>) {
     static GLOBAL: OnceLock<(Runtime, Flags, Arc<Carriers>)> = OnceLock::new();
     GLOBAL.get_or_init(|| {
-        Builder::new()
+        let built = Builder::new()
             .build(false, false)
-            .unwrap_or_else(|err| fail_to_start(&err))
+            .unwrap_or_else(|err| fail_to_start(&err));
+        // Its goroutines may wake those of any runtime: the deadlock
+        // checker looks at it too, for the process's life.
+        std::mem::forget(Watch::new(
+            &built.2,
+            built.0.handle().clone(),
+            false,
+            OnDeadlock::Ignore,
+        ));
+        built
     })
 }

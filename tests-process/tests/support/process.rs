@@ -15,6 +15,8 @@ pub const GENEROUS: Duration = Duration::from_secs(120);
 fn binary(name: &str) -> &'static str {
     match name {
         "fixture_process" => env!("CARGO_BIN_EXE_fixture_process"),
+        "fixture_deadlock" => env!("CARGO_BIN_EXE_fixture_deadlock"),
+        "deadlock" => env!("CARGO_BIN_EXE_deadlock"),
         "hello" => env!("CARGO_BIN_EXE_hello"),
         "args_in_caller" => env!("CARGO_BIN_EXE_args_in_caller"),
         "blocking" => env!("CARGO_BIN_EXE_blocking"),
@@ -41,6 +43,14 @@ fn program(name: &str) -> Command {
 /// binary of this package from the same source file.
 pub fn example(name: &str) -> Command {
     program(name)
+}
+
+/// The deadlock fixture program running `scenario`.
+#[allow(dead_code)]
+pub fn deadlock_fixture(scenario: &str) -> Command {
+    let mut cmd = program("fixture_deadlock");
+    cmd.arg(scenario).env_remove("GORO_DEADLOCK");
+    cmd
 }
 
 /// The fixture program running `scenario`.

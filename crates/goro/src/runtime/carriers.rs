@@ -2,7 +2,7 @@
 //! workers share, and the counts behind `num_goroutine`. Each thread's own
 //! idle list and count stripe live in its context (`context::Home`).
 
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::Waker;
 
@@ -89,7 +89,19 @@ pub(crate) struct Carriers {
     /// Set when the main goroutine returns, before its locals are dropped:
     /// from then on no other goroutine of the runtime is polled.
     main_returned: AtomicBool,
+    /// Workers parked now (the low half), and a count of wake-ups (the
+    /// high half, wrapping): each worker's unpark, each poll of a main
+    /// goroutine on the calling thread. Equal readings with every worker
+    /// parked mean that nothing of the runtime ran in between.
+    activity: AtomicU64,
+    /// Threads of the runtime alive: workers and blocking-pool threads.
+    threads_alive: AtomicUsize,
+    /// How many workers it has.
+    workers: AtomicUsize,
 }
+
+/// One wake-up, in `Carriers::activity`.
+const WAKE_UP: u64 = 1 << 32;
 
 /// Why a goroutine about to be polled may have to wait or not run at all:
 /// runtimes whose main goroutine has returned and whose carriers are still
@@ -156,13 +168,16 @@ impl Carriers {
         all.push(Arc::downgrade(self));
     }
 
-    /// The process's goro runtimes that are still alive.
+    /// The process's goro runtimes that are still running: not those
+    /// whose main goroutine has returned, whose goroutines never run again
+    /// and are dropped in the background.
     pub(crate) fn runtimes() -> Vec<Arc<Carriers>> {
         RUNTIMES
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
             .filter_map(Weak::upgrade)
+            .filter(|carriers| !carriers.is_closed())
             .collect()
     }
 
@@ -211,6 +226,88 @@ impl Carriers {
             }
         }
         lock().all.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// The runtime has `n` workers.
+    pub(crate) fn set_workers(&self, n: usize) {
+        self.workers.store(n, Ordering::Relaxed);
+    }
+
+    /// A thread of the runtime starts (`true`) or stops.
+    pub(crate) fn thread_alive(&self, alive: bool) {
+        if alive {
+            self.threads_alive.fetch_add(1, Ordering::SeqCst);
+        } else {
+            self.threads_alive.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A worker parks (Tokio's park hook).
+    #[inline]
+    pub(crate) fn worker_parks(&self) {
+        self.activity.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A worker is back from parking (Tokio's unpark hook).
+    #[inline]
+    pub(crate) fn worker_unparks(&self) {
+        self.activity.fetch_add(WAKE_UP - 1, Ordering::SeqCst);
+    }
+
+    /// The main goroutine, on the calling thread, is polled.
+    #[inline]
+    pub(crate) fn caller_polls(&self) {
+        self.activity.fetch_add(WAKE_UP, Ordering::SeqCst);
+    }
+
+    /// If every worker is parked and no blocking-pool thread is alive: the
+    /// activity reading, to compare with a later one.
+    pub(crate) fn at_rest(&self) -> Option<u64> {
+        let activity = self.activity.load(Ordering::SeqCst);
+        let workers = self.workers.load(Ordering::Relaxed);
+        let parked = usize::try_from(activity & (WAKE_UP - 1)).unwrap_or(usize::MAX);
+        (workers > 0 && parked == workers && self.threads_alive.load(Ordering::SeqCst) == workers)
+            .then_some(activity)
+    }
+
+    /// Carrier tasks alive, as Tokio counts them once it is done with
+    /// those that ended (`carriers_ended`).
+    pub(crate) fn carrier_tasks(&self) -> usize {
+        self.carriers.load(Ordering::SeqCst)
+    }
+
+    /// Calls `each` with the status of every goroutine's host that is
+    /// alive, until it returns `false`; `None` if a pruning moved the
+    /// statuses meanwhile (some may have been skipped), otherwise whether
+    /// `each` saw them all. Takes a chunk per hold of the lock.
+    pub(crate) fn each_status(&self, mut each: impl FnMut(&Status) -> bool) -> Option<bool> {
+        let lock = || self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
+        let prunings = lock().prunings;
+        let mut from = 0;
+        let mut chunk = Vec::with_capacity(STATUS_CHUNK);
+        loop {
+            {
+                let statuses = lock();
+                if statuses.prunings != prunings {
+                    return None;
+                }
+                let to = (from + STATUS_CHUNK).min(statuses.all.len());
+                chunk.extend(
+                    statuses.all[from.min(to)..to]
+                        .iter()
+                        .filter_map(Weak::upgrade),
+                );
+                if from >= to {
+                    return Some(true);
+                }
+                from = to;
+            }
+            for host in chunk.drain(..) {
+                if !each(host.status()) {
+                    return Some(false);
+                }
+            }
+        }
     }
 
     /// A number for a thread that joins the runtime.

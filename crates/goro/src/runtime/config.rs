@@ -29,6 +29,8 @@ pub enum BuildError {
     TraceEvents(String),
     /// `GORO_SIGQUIT` in the environment is not `on` or `off`.
     Sigquit(String),
+    /// `GORO_DEADLOCK` is neither `on` nor `off`.
+    Deadlock(String),
     /// `run` was called on a thread that is already inside a runtime.
     InsideRuntime,
     /// The operating system refused what the runtime needs (threads, an
@@ -68,6 +70,10 @@ impl fmt::Display for BuildError {
             BuildError::Sigquit(value) => write!(
                 f,
                 "GORO_SIGQUIT={value:?} is not valid: set it to off (SIGQUIT keeps its default action), to on, or unset it"
+            ),
+            BuildError::Deadlock(value) => write!(
+                f,
+                "GORO_DEADLOCK={value:?} is not valid: set it to off (no deadlock report), to on, or unset it"
             ),
             BuildError::InsideRuntime => f.write_str(
                 "goro::run was called inside a runtime, which would block one of its threads: \

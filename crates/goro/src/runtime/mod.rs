@@ -17,3 +17,4 @@ pub(crate) mod rlimit;
 pub(crate) mod signal_pipe;
 pub(crate) mod slot;
 pub(crate) mod status;
+pub(crate) mod threads;

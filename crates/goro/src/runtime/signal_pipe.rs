@@ -64,18 +64,23 @@ pub(crate) fn listen(
     if let Some(stack) = stack {
         thread = thread.stack_size(stack);
     }
-    let started = thread.spawn(move || loop {
-        let mut byte = 0u8;
-        // SAFETY: `byte` is one writable byte, and `read_fd` is the pipe's
-        // reading end, which nothing closes.
-        let read = unsafe { libc::read(read_fd, std::ptr::from_mut(&mut byte).cast(), 1) };
-        if read <= 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
+    let started = thread.spawn(move || {
+        // goro's: asleep until the signal comes, then it ends the process.
+        super::threads::enter();
+        loop {
+            let mut byte = 0u8;
+            // SAFETY: `byte` is one writable byte, and `read_fd` is the
+            // pipe's reading end, which nothing closes.
+            let read = unsafe { libc::read(read_fd, std::ptr::from_mut(&mut byte).cast(), 1) };
+            if read <= 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                break;
             }
-            return;
+            on_byte();
         }
-        on_byte();
+        super::threads::leave();
     });
     if let Err(err) = started {
         // SAFETY: both descriptors are ours, and nothing else uses them.

@@ -254,6 +254,52 @@ impl Status {
     }
 }
 
+/// A glance at a status: who is there and in what state, without the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Glance {
+    /// No goroutine is there.
+    Empty,
+    /// Goroutine `id` is there, in `state`.
+    Goroutine(u64, Word),
+    /// Goroutines came and went while it looked.
+    Changing,
+}
+
+impl Status {
+    /// Who is here and in what state, consistently (the id read before
+    /// and after the state is the same).
+    pub(crate) fn glance(&self) -> Glance {
+        let id = self.id.load(Ordering::Acquire);
+        if id == 0 {
+            return Glance::Empty;
+        }
+        let state = Word(self.state.load(Ordering::Relaxed));
+        std::sync::atomic::fence(Ordering::Acquire);
+        if self.id.load(Ordering::Relaxed) == id {
+            Glance::Goroutine(id, state)
+        } else {
+            Glance::Changing
+        }
+    }
+}
+
+impl Word {
+    /// Whether the state is a wait that only another goroutine can end
+    /// (a channel operation, a `select!` without `default`, a `WaitGroup`):
+    /// what the deadlock report looks for.
+    pub(crate) fn is_goro_wait(self) -> bool {
+        matches!(
+            self.kind(),
+            kind::CHAN_RECV | kind::CHAN_SEND | kind::SELECT | kind::WAIT_GROUP
+        )
+    }
+
+    /// The word as a number, for a digest of states.
+    pub(crate) fn bits(self) -> u64 {
+        self.0
+    }
+}
+
 /// How many times `read` tries for a consistent reading.
 const READ_TRIES: u32 = 64;
 
