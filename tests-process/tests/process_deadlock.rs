@@ -166,6 +166,17 @@ fn a_tokio_task_may_still_send() {
 }
 
 #[test]
+fn a_goro_sleep_beside_a_goro_wait_in_one_poll_may_still_end() {
+    survived("alive-sleep-beside-recv");
+    survived("alive-sleep-beside-wait-group");
+}
+
+#[test]
+fn a_runtime_that_ended_may_still_run_a_blocking_call() {
+    survived("alive-ended-runtime");
+}
+
+#[test]
 fn a_goroutine_started_outside_any_runtime_may_still_send() {
     survived("alive-outside-goroutine");
 }

@@ -196,7 +196,9 @@ fn look(runtimes: &[Arc<Watched>]) -> Option<Vec<Rest>> {
     for runtime in runtimes {
         rests.push(at_rest(runtime)?);
     }
-    threads::all_known().then_some(rests)
+    // A runtime that ended may still run code on its threads; they stay
+    // known until they stop.
+    (!Carriers::ended_runtimes_run() && threads::all_known()).then_some(rests)
 }
 
 fn at_rest(runtime: &Arc<Watched>) -> Option<Rest> {

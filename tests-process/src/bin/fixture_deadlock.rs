@@ -33,6 +33,9 @@ fn main() {
         "alive-tokio-task" => alive_tokio_task(),
         "alive-accept" => alive_accept(),
         "alive-outside-goroutine" => alive_outside_goroutine(),
+        "alive-sleep-beside-recv" => alive_sleep_beside_recv(),
+        "alive-sleep-beside-wait-group" => alive_sleep_beside_wait_group(),
+        "alive-ended-runtime" => alive_ended_runtime(),
         "stuck-two-runtimes" => stuck_two_runtimes(),
         "stuck-wait-group" => stuck_wait_group(),
         "stuck-select" => stuck_select(),
@@ -255,6 +258,58 @@ fn alive_outside_goroutine() {
     });
     goro::run(async move {
         assert_eq!(rx.recv().await, Some(1));
+        println!("survived");
+    });
+}
+
+/// main's poll waits on goro's `sleep` first and a receive second, in one
+/// `select`: the sleep ends the wait.
+fn alive_sleep_beside_recv() {
+    goro::run(async {
+        let (_tx, rx) = goro::chan::<u32>(0);
+        let from = deadlock_looks();
+        while !looked(from) {
+            tokio::select! {
+                biased;
+                () = goro::time::sleep(Duration::from_millis(400)) => {}
+                _ = rx.recv() => unreachable!(),
+            }
+        }
+        println!("survived");
+    });
+}
+
+/// The same with a `WaitGroup` wait, through `futures`' `select`.
+fn alive_sleep_beside_wait_group() {
+    goro::run(async {
+        let group = WaitGroup::new();
+        group.add(1);
+        let from = deadlock_looks();
+        while !looked(from) {
+            let sleep = std::pin::pin!(goro::time::sleep(Duration::from_millis(400)));
+            let wait = std::pin::pin!(group.wait());
+            assert!(matches!(
+                futures::future::select(sleep, wait).await,
+                futures::future::Either::Left(_)
+            ));
+        }
+        println!("survived");
+    });
+}
+
+/// A runtime that has ended still runs a blocking call, which sends to the
+/// next runtime's main.
+fn alive_ended_runtime() {
+    let (tx, rx) = goro::chan::<u32>(0);
+    let from = deadlock_looks();
+    goro::run(async move {
+        goro::spawn_blocking(move || {
+            until_looked(from);
+            tx.send_blocking(7).unwrap();
+        });
+    });
+    goro::run(async move {
+        assert_eq!(rx.recv().await, Some(7));
         println!("survived");
     });
 }

@@ -168,6 +168,20 @@ impl Carriers {
         all.push(Arc::downgrade(self));
     }
 
+    /// Whether a goro runtime whose main goroutine has returned still has
+    /// threads alive: they may run a program's code yet (a blocking call,
+    /// an abandoned goroutine's destructor).
+    pub(crate) fn ended_runtimes_run() -> bool {
+        RUNTIMES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .any(|carriers| {
+                carriers.is_closed() && carriers.threads_alive.load(Ordering::SeqCst) > 0
+            })
+    }
+
     /// The process's goro runtimes that are still running: not those
     /// whose main goroutine has returned, whose goroutines never run again
     /// and are dropped in the background.

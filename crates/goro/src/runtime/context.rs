@@ -501,13 +501,21 @@ pub(crate) fn refresh_clock() {
 /// polls one.
 #[inline]
 pub(crate) fn waiting(state: Word) {
-    with_status(|status| status.set(state, now()));
+    with_status(|status| {
+        if status.may_report(state) {
+            status.set(state, now());
+        }
+    });
 }
 
 /// `waiting`, for a channel operation on a channel of capacity `cap`.
 #[inline]
 pub(crate) fn waiting_chan(state: Word, cap: usize) {
-    with_status(|status| status.set_chan(state, cap, now()));
+    with_status(|status| {
+        if status.may_report(state) {
+            status.set_chan(state, cap, now());
+        }
+    });
 }
 
 #[inline(always)]

@@ -172,6 +172,19 @@ impl Status {
         }
     }
 
+    /// A wait the goroutine's poll reports: a goro wait (a channel, a
+    /// `select!`, a `WaitGroup`) does not replace a wait of another kind
+    /// reported earlier in the same poll (a sleep beside a receive may
+    /// still end the poll's wait); any other replaces it.
+    #[inline(always)]
+    pub(crate) fn may_report(&self, state: Word) -> bool {
+        if !state.is_goro_wait() {
+            return true;
+        }
+        let now = Word(self.state.load(Ordering::Relaxed));
+        now.kind() == kind::RUNNING || now.is_goro_wait()
+    }
+
     /// Sets the state word, and when it was entered.
     #[inline(always)]
     pub(crate) fn set(&self, state: Word, now: u32) {
