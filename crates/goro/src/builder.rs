@@ -329,15 +329,10 @@ impl Builder {
         }
         #[cfg(feature = "trace")]
         let env = crate::trace::start_from_env()?;
-        let on_deadlock = match self.on_deadlock() {
-            Ok(on_deadlock) => on_deadlock,
-            Err(err) => {
-                #[cfg(feature = "trace")]
-                crate::trace::abandon(env);
-                return Err(err);
-            }
-        };
-        let (runtime, flags, carriers) = match self.build(on_caller, fallible) {
+        let built = self
+            .on_deadlock()
+            .and_then(|on_deadlock| Ok((on_deadlock, self.build(on_caller, fallible)?)));
+        let (on_deadlock, (runtime, flags, carriers)) = match built {
             Ok(built) => built,
             Err(err) => {
                 // The program may go on (try_run) and run again.

@@ -112,13 +112,20 @@ impl Watch {
     }
 
     /// Resolves to the report once the checker finds the runtime
-    /// deadlocked (`OnDeadlock::Panic`); pending otherwise.
+    /// deadlocked, under `OnDeadlock::Panic`; never otherwise (and then
+    /// costs no lock: a main on the calling thread polls it at each poll).
     pub(crate) fn poll_found(&self, cx: &mut Context<'_>) -> Poll<String> {
+        if self.0.on_deadlock != OnDeadlock::Panic {
+            return Poll::Pending;
+        }
         let mut found = self.0.found.lock().unwrap_or_else(PoisonError::into_inner);
         match found.0.take() {
             Some(report) => Poll::Ready(report),
             None => {
-                found.1 = Some(cx.waker().clone());
+                match &mut found.1 {
+                    Some(waker) => waker.clone_from(cx.waker()),
+                    none => *none = Some(cx.waker().clone()),
+                }
                 Poll::Pending
             }
         }
@@ -214,7 +221,7 @@ fn at_rest(runtime: &Arc<Watched>) -> Option<Rest> {
     }
     let mut goroutines = 0;
     let mut digest = 0u64;
-    let all = carriers.each_status(|status| match status.glance() {
+    let all = carriers.each_host(|host| match host.status().glance() {
         Glance::Empty => true,
         Glance::Changing => false,
         Glance::Goroutine(id, state) => {
@@ -246,14 +253,7 @@ fn report(runtimes: &[Arc<Watched>]) {
             crate::dump::dump_of(std::slice::from_ref(&runtime.carriers))
         );
         match runtime.on_deadlock {
-            OnDeadlock::Exit => {
-                use std::io::Write as _;
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "fatal error: {report}");
-                let _ = err.flush();
-                drop(err);
-                panic::exit_process(2);
-            }
+            OnDeadlock::Exit => panic::print_and_exit(format_args!("fatal error: {report}")),
             OnDeadlock::Panic => {
                 let waker = {
                     let mut found = runtime.found.lock().unwrap_or_else(PoisonError::into_inner);

@@ -219,9 +219,9 @@ impl fmt::Display for Dump {
 ///
 /// Called inside a runtime (in a goroutine, or on one of its threads), it
 /// lists that runtime's goroutines; elsewhere, those of every goro runtime
-/// still running. It takes a consistent reading of each goroutine, not of all at
-/// once: goroutines that start or end meanwhile may or may not be listed,
-/// and none is listed twice. It locks nothing a goroutine needs to run.
+/// still running. It takes a consistent reading of each goroutine, not of
+/// all at once: goroutines that start or end meanwhile may or may not be
+/// listed, and none is listed twice. It locks nothing a goroutine needs to run.
 ///
 /// A state is recorded when goro sees it: each poll marks the goroutine
 /// running, and goro's own primitives (channels, `select!`, `WaitGroup`,

@@ -5,7 +5,6 @@
 //! `Builder::quit_dump(false)`); a handler the program installs later
 //! replaces goro's. The handler only writes a byte down a pipe; a thread
 //! asleep in `read` prints the dump and exits.
-use std::io::Write;
 use std::sync::atomic::AtomicI32;
 use std::sync::{Mutex, PoisonError};
 
@@ -44,9 +43,5 @@ fn on_byte() {
         return;
     }
     let dump = crate::dump::dump();
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "SIGQUIT: quit\n\n{dump}");
-    let _ = err.flush();
-    drop(err);
-    panic::exit_process(2);
+    panic::print_and_exit(format_args!("SIGQUIT: quit\n\n{dump}"));
 }

@@ -61,6 +61,22 @@ fn looked(from: u64) -> bool {
     deadlock_looks() >= from + LOOKS
 }
 
+/// Sleeps in goro's `sleep` until the checker has taken `LOOKS` looks
+/// since `from`.
+async fn goro_sleep_until_looked(from: u64) {
+    while !looked(from) {
+        goro::time::sleep(Duration::from_millis(400)).await;
+    }
+}
+
+/// Sleeps in Tokio's `sleep` until the checker has taken `LOOKS` looks
+/// since `from`.
+async fn tokio_sleep_until_looked(from: u64) {
+    while !looked(from) {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+}
+
 /// A thread the program started sends later, with `send_blocking`.
 fn alive_thread_send() {
     goro::run(async {
@@ -81,9 +97,7 @@ fn alive_goro_sleep() {
         let (tx, rx) = goro::chan::<u32>(0);
         let from = deadlock_looks();
         goro::go!(async move {
-            while !looked(from) {
-                goro::time::sleep(Duration::from_millis(400)).await;
-            }
+            goro_sleep_until_looked(from).await;
             tx.send(1).await.unwrap();
         });
         assert_eq!(rx.recv().await, Some(1));
@@ -158,9 +172,7 @@ fn alive_tokio_mutex() {
         let guard = lock.clone().lock_owned().await;
         let from = deadlock_looks();
         goro::go!(async move {
-            while !looked(from) {
-                tokio::time::sleep(Duration::from_millis(400)).await;
-            }
+            tokio_sleep_until_looked(from).await;
             drop(guard);
         });
         goro::go!(async move {
@@ -206,9 +218,7 @@ fn alive_tokio_task() {
         let (tx, rx) = goro::chan::<u32>(0);
         let from = deadlock_looks();
         drop(tokio::spawn(async move {
-            while !looked(from) {
-                tokio::time::sleep(Duration::from_millis(400)).await;
-            }
+            tokio_sleep_until_looked(from).await;
             tx.send(1).await.unwrap();
         }));
         assert_eq!(rx.recv().await, Some(1));
@@ -251,9 +261,7 @@ fn alive_outside_goroutine() {
     let (tx, rx) = goro::chan::<u32>(0);
     let from = deadlock_looks();
     goro::go!(async move {
-        while !looked(from) {
-            goro::time::sleep(Duration::from_millis(400)).await;
-        }
+        goro_sleep_until_looked(from).await;
         tx.send(1).await.unwrap();
     });
     goro::run(async move {

@@ -216,32 +216,6 @@ impl Carriers {
         statuses.all.push(status);
     }
 
-    /// The statuses of the runtime's goroutines' hosts that are alive,
-    /// each once. Taken a chunk per hold of the lock, over again if a
-    /// pruning moved them meanwhile (and, after a few such tries, at one
-    /// hold).
-    pub(crate) fn statuses(&self) -> Vec<Arc<dyn HasStatus>> {
-        let lock = || self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
-        'tries: for _ in 0..3 {
-            let mut taken = Vec::new();
-            let prunings = lock().prunings;
-            loop {
-                let statuses = lock();
-                if statuses.prunings != prunings {
-                    continue 'tries;
-                }
-                let from = taken.len().min(statuses.all.len());
-                let to = (from + STATUS_CHUNK).min(statuses.all.len());
-                // Dead ones count too, to keep the place.
-                taken.extend(statuses.all[from..to].iter().map(Weak::upgrade));
-                if to == statuses.all.len() {
-                    return taken.into_iter().flatten().collect();
-                }
-            }
-        }
-        lock().all.iter().filter_map(Weak::upgrade).collect()
-    }
-
     /// The runtime has `n` workers.
     pub(crate) fn set_workers(&self, n: usize) {
         self.workers.store(n, Ordering::Relaxed);
@@ -290,11 +264,39 @@ impl Carriers {
         self.carriers.load(Ordering::SeqCst)
     }
 
-    /// Calls `each` with the status of every goroutine's host that is
-    /// alive, until it returns `false`; `None` if a pruning moved the
-    /// statuses meanwhile (some may have been skipped), otherwise whether
-    /// `each` saw them all. Takes a chunk per hold of the lock.
-    pub(crate) fn each_status(&self, mut each: impl FnMut(&Status) -> bool) -> Option<bool> {
+    /// The statuses of the runtime's goroutines' hosts that are alive,
+    /// each once. Taken a chunk per hold of the lock (`each_host`), over
+    /// again if a pruning moved them meanwhile (and, after a few such
+    /// tries, at one hold).
+    pub(crate) fn statuses(&self) -> Vec<Arc<dyn HasStatus>> {
+        for _ in 0..3 {
+            let mut taken = Vec::new();
+            let walked = self.each_host(|host| {
+                taken.push(host);
+                true
+            });
+            if walked.is_some() {
+                return taken;
+            }
+        }
+        self.statuses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .all
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    /// Calls `each` with every goroutine's host that is alive, until it
+    /// returns `false`; `None` if a pruning moved the hosts meanwhile (some
+    /// may have been skipped), otherwise whether `each` saw them all. Takes
+    /// a chunk per hold of the lock, so that a runtime starting carriers
+    /// waits for no more than that.
+    pub(crate) fn each_host(
+        &self,
+        mut each: impl FnMut(Arc<dyn HasStatus>) -> bool,
+    ) -> Option<bool> {
         let lock = || self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
         let prunings = lock().prunings;
         let mut from = 0;
@@ -317,7 +319,7 @@ impl Carriers {
                 from = to;
             }
             for host in chunk.drain(..) {
-                if !each(host.status()) {
+                if !each(host) {
                     return Some(false);
                 }
             }

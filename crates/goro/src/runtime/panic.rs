@@ -476,6 +476,16 @@ pub(crate) fn set_exit_hook(hook: fn()) -> bool {
     EXIT_HOOK.set(hook).is_ok()
 }
 
+/// Prints `text` to stderr, then ends the process with status 2 (the
+/// exit hook runs): a fatal report, such as SIGQUIT's or a deadlock's.
+pub(crate) fn print_and_exit(text: impl std::fmt::Display) -> ! {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{text}");
+    let _ = err.flush();
+    drop(err);
+    exit_process(2)
+}
+
 /// Runs the exit hook, then ends the process with `status`.
 pub(crate) fn exit_process(status: i32) -> ! {
     if let Some(hook) = EXIT_HOOK.get() {
