@@ -158,6 +158,66 @@ fn a_receive_polled_with_a_new_waker_while_a_send_claims_it_is_woken() {
     });
 }
 
+// A close takes its waiters out under the lock and commits them after it:
+// the commit races the owner's cancellation, its new waker, and another
+// channel's close committing the same select.
+
+#[test]
+fn a_close_racing_a_cancelled_receive_decides_it_once() {
+    loom::model(|| {
+        let (tx, rx) = goro::chan::<u32>(0);
+        let tx2 = tx.clone();
+        {
+            let mut recv = Box::pin(rx.recv());
+            assert!(poll_once(recv.as_mut()).is_pending());
+            let t = thread::spawn(move || assert!(tx.close()));
+            // Dropped, perhaps while the close commits it.
+            drop(recv);
+            t.join().unwrap();
+        }
+        assert_eq!(block_on(rx.recv()), None);
+        assert!(block_on(tx2.send(1)).is_err());
+    });
+}
+
+#[test]
+fn a_receive_polled_with_a_new_waker_while_a_close_commits_it_is_woken() {
+    loom::model(|| {
+        let (tx, rx) = goro::chan::<u32>(0);
+        let mut recv = Box::pin(rx.recv());
+        assert!(poll_once(recv.as_mut()).is_pending());
+        let t = thread::spawn(move || assert!(tx.close()));
+        // A lost wake-up leaves this blocked, which loom reports.
+        assert_eq!(block_on(recv), None);
+        t.join().unwrap();
+    });
+}
+
+/// Also the select's second poll, with a new waker, may find a close in the
+/// middle of its commit: it must not return pending while the commit wakes
+/// the old waker.
+#[test]
+fn two_closes_racing_for_one_select_commit_one_branch() {
+    loom::model(|| {
+        let (tx_a, rx_a) = goro::chan::<u32>(0);
+        let (tx_b, rx_b) = goro::chan::<u32>(0);
+        let mut select = Box::pin(async {
+            goro::select! {
+                a = rx_a.recv() => ('a', a),
+                b = rx_b.recv() => ('b', b),
+            }
+        });
+        assert!(poll_once(select.as_mut()).is_pending());
+        let t = thread::spawn(move || assert!(tx_a.close()));
+        assert!(tx_b.close());
+        // A lost wake-up leaves this blocked, which loom reports.
+        let (branch, value) = block_on(select);
+        assert!(branch == 'a' || branch == 'b');
+        assert_eq!(value, None);
+        t.join().unwrap();
+    });
+}
+
 // Buffered channels: values go through the lock-free ring, waiters are woken
 // with a notice to try again.
 

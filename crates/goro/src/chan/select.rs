@@ -252,7 +252,11 @@ impl Future for Select<'_, '_> {
                 Outcome::Claimed(op) => Some(op),
                 _ => {
                     selection.set_waker(watched::waker(cx.waker()));
-                    match selection.outcome() {
+                    // A counterpart in the middle of its claim wakes the
+                    // waker it took, perhaps not this one: wait the few
+                    // instructions for its outcome rather than return
+                    // pending.
+                    match selection.final_outcome() {
                         Outcome::Claimed(op) => Some(op),
                         _ => None,
                     }

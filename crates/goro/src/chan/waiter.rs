@@ -54,8 +54,8 @@ const CLAIMED: usize = 4;
 pub(crate) enum Outcome {
     Waiting,
     Aborted,
-    /// Claimed; the counterpart is still moving the value (for a few
-    /// instructions, under its channel's lock).
+    /// Claimed; the counterpart is still moving the value and taking the
+    /// waker (a few instructions).
     Claiming,
     Claimed(usize),
 }
