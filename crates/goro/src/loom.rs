@@ -3,12 +3,12 @@
 
 #[cfg(goro_loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU8, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
 #[cfg(not(goro_loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU8, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
 

@@ -24,7 +24,7 @@
 
 use std::task::Waker;
 
-use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::loom::{AtomicU32, AtomicUsize, Ordering, UnsafeCell};
 use crate::util::pair::{Handles, Pair};
 
 // The states of a selection. `WAITING` is the only one a counterpart can
@@ -34,20 +34,20 @@ use crate::util::pair::{Handles, Pair};
 /// Waiting: a counterpart may claim it (to `CLAIMING`), the owner may abort
 /// it (to `ABORTED`) or replace its waker (to `SETTING_WAKER`). Nobody
 /// touches a packet but the owner before queueing.
-const WAITING: usize = 0;
+const WAITING: u32 = 0;
 /// The owner stopped waiting before any counterpart claimed it; final. No
 /// counterpart touches its packets or waker any more.
-const ABORTED: usize = 1;
+const ABORTED: u32 = 1;
 /// A counterpart is moving a value into or out of one of the selection's
 /// packets, and taking the waker; only that counterpart touches them, and
 /// `CLAIMED + i` follows (published with release).
-const CLAIMING: usize = 2;
+const CLAIMING: u32 = 2;
 /// The owner is replacing the waker (still waiting); only the owner
 /// touches the waker, and `WAITING` follows.
-const SETTING_WAKER: usize = 3;
+const SETTING_WAKER: u32 = 3;
 /// `CLAIMED + i`: operation `i` of the selection committed; final. The
 /// counterpart is done with the packet, which is the owner's again.
-const CLAIMED: usize = 4;
+const CLAIMED: u32 = 4;
 
 /// What became of a selection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,13 +67,32 @@ pub(crate) enum Outcome {
 /// counterpart takes it only while the state is `CLAIMING`, so the two never
 /// overlap (a counterpart that finds the owner setting its waker waits for
 /// those few instructions).
-pub(crate) struct Selection {
-    state: AtomicUsize,
-    waker: UnsafeCell<Option<Waker>>,
-    /// Which waker is stored (its data and vtable addresses, what
-    /// `Waker::will_wake` compares), for the owner alone: a poll by the
-    /// same task sets nothing.
-    waker_id: [AtomicUsize; 2],
+///
+/// A plain operation's selection lives in its waiter (`Own`); each waiter
+/// of a `select!` points to the select's (`In`, itself an `Own` in a
+/// `Pair`), with its operation's index. One enum rather than a selection
+/// plus a tag keeps the tag beside the 32-bit state: a parked goroutine's
+/// waiter is two words smaller.
+pub(crate) enum Selection {
+    Own {
+        state: AtomicU32,
+        waker: UnsafeCell<Option<Waker>>,
+        /// Which waker is stored (its data and vtable addresses, what
+        /// `Waker::will_wake` compares), for the owner alone: a poll by
+        /// the same task sets nothing.
+        waker_id: [AtomicUsize; 2],
+    },
+    In {
+        shared: Pair<Selection>,
+        op: u32,
+    },
+}
+
+/// The parts of a selection that lives in its place (`Selection::Own`).
+struct Parts<'a> {
+    state: &'a AtomicU32,
+    waker: &'a UnsafeCell<Option<Waker>>,
+    waker_id: &'a [AtomicUsize; 2],
 }
 
 // SAFETY: the waker cell is the only part not shareable as is; the state
@@ -111,11 +130,11 @@ impl Claiming<'_> {
     /// Operation `op` committed (the value, if any, has moved): takes the
     /// waker and publishes the claim.
     fn claimed(self, op: usize) -> Wake {
-        let selection = self.0;
+        let parts = self.0.parts();
         // SAFETY: the state is `CLAIMING`, ours: the owner sets the waker
         // only from `WAITING`, and no other counterpart can claim.
-        let waker = selection.waker.with_mut(|waker| unsafe { (*waker).take() });
-        selection.state.store(CLAIMED + op, Ordering::Release);
+        let waker = parts.waker.with_mut(|waker| unsafe { (*waker).take() });
+        parts.state.store(CLAIMED + op as u32, Ordering::Release);
         Wake(waker)
     }
 }
@@ -129,10 +148,40 @@ impl Selection {
 
     fn waiting(waker: &Waker) -> Selection {
         let [data, vtable] = waker_id(waker);
-        Selection {
-            state: AtomicUsize::new(WAITING),
+        Selection::Own {
+            state: AtomicU32::new(WAITING),
             waker: UnsafeCell::new(Some(waker.clone())),
             waker_id: [AtomicUsize::new(data), AtomicUsize::new(vtable)],
+        }
+    }
+
+    /// The selection's parts, wherever it lives: its own, or the select's
+    /// it points to.
+    #[inline(always)]
+    fn parts(&self) -> Parts<'_> {
+        let own = match self {
+            Selection::In { shared, .. } => &**shared,
+            own => own,
+        };
+        match own {
+            Selection::Own {
+                state,
+                waker,
+                waker_id,
+            } => Parts {
+                state,
+                waker,
+                waker_id,
+            },
+            Selection::In { .. } => unreachable!("a select's selection is its own"),
+        }
+    }
+
+    /// The place of this operation in its selection.
+    fn op(&self) -> usize {
+        match self {
+            Selection::Own { .. } => 0,
+            Selection::In { op, .. } => *op as usize,
         }
     }
 
@@ -143,7 +192,7 @@ impl Selection {
     fn begin_claim(&self) -> Option<Claiming<'_>> {
         let mut spins = 0u32;
         loop {
-            match self.state.compare_exchange(
+            match self.parts().state.compare_exchange(
                 WAITING,
                 CLAIMING,
                 Ordering::AcqRel,
@@ -158,18 +207,19 @@ impl Selection {
 
     /// The owner gives up waiting. Fails if a counterpart claimed it first.
     pub(crate) fn try_abort(&self) -> bool {
-        self.state
+        self.parts()
+            .state
             .compare_exchange(WAITING, ABORTED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     }
 
     /// Where the selection stands now (`Claiming` is not final).
     pub(crate) fn outcome(&self) -> Outcome {
-        match self.state.load(Ordering::Acquire) {
+        match self.parts().state.load(Ordering::Acquire) {
             WAITING | SETTING_WAKER => Outcome::Waiting,
             ABORTED => Outcome::Aborted,
             CLAIMING => Outcome::Claiming,
-            n => Outcome::Claimed(n - CLAIMED),
+            n => Outcome::Claimed((n - CLAIMED) as usize),
         }
     }
 
@@ -193,13 +243,14 @@ impl Selection {
     /// selection is claimed or aborted (the owner checks the outcome after
     /// this).
     pub(crate) fn set_waker(&self, waker: &Waker) {
+        let parts = self.parts();
         let id = waker_id(waker);
-        if self.waker_id[0].load(Ordering::Relaxed) == id[0]
-            && self.waker_id[1].load(Ordering::Relaxed) == id[1]
+        if parts.waker_id[0].load(Ordering::Relaxed) == id[0]
+            && parts.waker_id[1].load(Ordering::Relaxed) == id[1]
         {
             return;
         }
-        if self
+        if parts
             .state
             .compare_exchange(WAITING, SETTING_WAKER, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
@@ -208,11 +259,12 @@ impl Selection {
         }
         // SAFETY: `SETTING_WAKER` is ours: a counterpart takes the waker only
         // after moving the state from `WAITING` to `CLAIMING`.
-        self.waker
+        parts
+            .waker
             .with_mut(|slot| unsafe { *slot = Some(waker.clone()) });
-        self.waker_id[0].store(id[0], Ordering::Relaxed);
-        self.waker_id[1].store(id[1], Ordering::Relaxed);
-        self.state.store(WAITING, Ordering::Release);
+        parts.waker_id[0].store(id[0], Ordering::Relaxed);
+        parts.waker_id[1].store(id[1], Ordering::Relaxed);
+        parts.state.store(WAITING, Ordering::Release);
     }
 }
 
@@ -229,10 +281,15 @@ fn waker_id(waker: &Waker) -> [usize; 2] {
 /// A plain `send`/`recv` is a selection of one, which lives in its waiter:
 /// one allocation per wait instead of two.
 pub(crate) struct Waiter<T> {
-    selection: Joined,
-    pub(crate) op: usize,
+    selection: Selection,
     packet: UnsafeCell<Option<T>>,
 }
+
+// A parked goroutine holds a waiter: a unit receive's, with its pair's
+// count, stays within seven words, which glibc serves from its 64-byte
+// chunks. (Loom's atomics and cells are bigger.)
+#[cfg(all(target_pointer_width = "64", not(goro_loom)))]
+const _: () = assert!(std::mem::size_of::<crate::util::pair::Inner<Waiter<()>>>() <= 56);
 
 // SAFETY: the packet is the only part not shareable as is; the selection's
 // state gives one thread at a time access to it (see the module's doc and
@@ -242,19 +299,10 @@ unsafe impl<T: Send> Sync for Waiter<T> {}
 impl<T> std::fmt::Debug for Waiter<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Waiter")
-            .field("selection", &self.selection)
-            .field("op", &self.op)
+            .field("selection", self.selection())
+            .field("op", &self.op())
             .finish_non_exhaustive()
     }
-}
-
-/// Where a waiter's selection lives.
-#[derive(Debug)]
-enum Joined {
-    /// A plain operation's own.
-    Alone(Selection),
-    /// The one of a `select!`, shared by its operations.
-    Select(Pair<Selection>),
 }
 
 /// How an operation waits: alone, waking this waker, or as operation `op`
@@ -271,23 +319,30 @@ impl<T> Waiter<T> {
         joining: Joining<'_>,
         packet: Option<T>,
     ) -> (Pair<Waiter<T>>, Pair<Waiter<T>>) {
-        let (selection, op) = match joining {
-            Joining::Alone(waker) => (Joined::Alone(Selection::waiting(waker)), 0),
-            Joining::Select(selection, op) => (Joined::Select(selection), op),
+        let selection = match joining {
+            Joining::Alone(waker) => Selection::waiting(waker),
+            Joining::Select(shared, op) => Selection::In {
+                shared,
+                op: op as u32,
+            },
         };
         Pair::new(Waiter {
             selection,
-            op,
             packet: UnsafeCell::new(packet),
         })
     }
 
-    /// The selection this waiter belongs to.
+    /// The selection this waiter belongs to (its own, or its select's).
     pub(crate) fn selection(&self) -> &Selection {
         match &self.selection {
-            Joined::Alone(selection) => selection,
-            Joined::Select(selection) => selection,
+            Selection::In { shared, .. } => shared,
+            own => own,
         }
+    }
+
+    /// The place of its operation in the selection.
+    fn op(&self) -> usize {
+        self.selection.op()
     }
 
     /// Commits this waiting receive with `value`; gives it back if the
@@ -300,7 +355,7 @@ impl<T> Waiter<T> {
         // owner touches the packet only after `claimed` (or never again).
         self.packet
             .with_mut(|packet| unsafe { *packet = Some(value) });
-        Ok(claiming.claimed(self.op))
+        Ok(claiming.claimed(self.op()))
     }
 
     /// Commits this waiting send and takes its value; `None` if the
@@ -311,14 +366,14 @@ impl<T> Waiter<T> {
         // waiter was queued, and the channel's lock, which queued it and
         // under which we popped it, orders that write before this read.
         let value = unsafe { self.take_packet() };
-        let wake = claiming.claimed(self.op);
+        let wake = claiming.claimed(self.op());
         value.map(|value| (value, wake))
     }
 
     /// Commits this waiting operation without moving a value: its channel
     /// closed, or (buffered channels) a notice to try the ring again.
     pub(crate) fn claim_without_value(&self) -> Option<Wake> {
-        Some(self.selection().begin_claim()?.claimed(self.op))
+        Some(self.selection().begin_claim()?.claimed(self.op()))
     }
 
     /// For the owner, when no counterpart can claim this waiter (nobody saw
@@ -345,7 +400,7 @@ impl<T> Waiter<T> {
     /// Waits for a counterpart that is still moving the value.
     pub(crate) fn committed(&self) -> Option<Option<T>> {
         match self.selection().final_outcome() {
-            Outcome::Claimed(op) if op == self.op => {
+            Outcome::Claimed(op) if op == self.op() => {
                 // SAFETY: the counterpart is done with the packet (`claimed`
                 // was stored with release, read here with acquire), and no
                 // other one can claim.

@@ -125,13 +125,44 @@ pub(crate) fn hold_less(n: usize) {
     HOLD.fetch_sub(n, std::sync::atomic::Ordering::SeqCst);
 }
 
-/// The registered statuses, and how many were alive at the last pruning.
+/// The registered statuses: the carriers' (in their slots) and those of
+/// goroutines hosted elsewhere, two lists of thin pointers (a million
+/// parked goroutines have a million carriers), each with how many were
+/// alive at its last pruning.
 #[derive(Default)]
 struct Statuses {
-    all: Vec<Weak<dyn HasStatus>>,
-    alive: usize,
+    carriers: Listing<CarrierSlot>,
+    alone: Listing<Status>,
     /// Counts prunings, which move entries (`Carriers::statuses`).
     prunings: u64,
+}
+
+struct Listing<T> {
+    all: Vec<Weak<T>>,
+    alive: usize,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Listing<T> {
+        Listing {
+            all: Vec::new(),
+            alive: 0,
+        }
+    }
+}
+
+impl<T> Listing<T> {
+    /// Adds `weak`, first dropping the dead entries if the list doubled
+    /// since the last pruning; returns whether it pruned.
+    fn push(&mut self, weak: Weak<T>) -> bool {
+        let pruned = self.all.len() >= 2 * self.alive.max(32);
+        if pruned {
+            self.all.retain(|weak| weak.strong_count() > 0);
+            self.alive = self.all.len();
+        }
+        self.all.push(weak);
+        pruned
+    }
 }
 
 /// How many statuses `Carriers::statuses` takes per hold of the lock, so
@@ -199,21 +230,25 @@ impl Carriers {
     /// `state`, listed among the runtime's.
     pub(crate) fn list(&self, who: &Who, state: Word, now: u32) -> Listed {
         let status = Arc::new(Status::default());
-        self.register(Arc::downgrade(&status) as _);
+        let mut statuses = self.lock_statuses();
+        if statuses.alone.push(Arc::downgrade(&status)) {
+            statuses.prunings += 1;
+        }
+        drop(statuses);
         status.arrive(who, state, now);
         Listed(status)
     }
 
-    /// Lists `status` among the runtime's goroutines' (a new carrier's, or
-    /// a goroutine's hosted outside the carriers).
-    pub(crate) fn register(&self, status: Weak<dyn HasStatus>) {
-        let mut statuses = self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
-        if statuses.all.len() >= 2 * statuses.alive.max(32) {
-            statuses.all.retain(|weak| weak.strong_count() > 0);
-            statuses.alive = statuses.all.len();
+    /// Lists a new carrier's status among the runtime's goroutines'.
+    pub(crate) fn register(&self, slot: &Arc<CarrierSlot>) {
+        let mut statuses = self.lock_statuses();
+        if statuses.carriers.push(Arc::downgrade(slot)) {
             statuses.prunings += 1;
         }
-        statuses.all.push(status);
+    }
+
+    fn lock_statuses(&self) -> MutexGuard<'_, Statuses> {
+        self.statuses.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The runtime has `n` workers.
@@ -279,12 +314,12 @@ impl Carriers {
                 return taken;
             }
         }
-        self.statuses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .all
-            .iter()
-            .filter_map(Weak::upgrade)
+        let statuses = self.lock_statuses();
+        let carriers = statuses.carriers.all.iter().filter_map(Weak::upgrade);
+        let alone = statuses.alone.all.iter().filter_map(Weak::upgrade);
+        carriers
+            .map(|slot| slot as Arc<dyn HasStatus>)
+            .chain(alone.map(|status| status as Arc<dyn HasStatus>))
             .collect()
     }
 
@@ -292,38 +327,48 @@ impl Carriers {
     /// returns `false`; `None` if a pruning moved the hosts meanwhile (some
     /// may have been skipped), otherwise whether `each` saw them all. Takes
     /// a chunk per hold of the lock, so that a runtime starting carriers
-    /// waits for no more than that.
+    /// waits for no more than that: the carriers' list first, then the
+    /// other one (each only grows at its end between prunings).
     pub(crate) fn each_host(
         &self,
         mut each: impl FnMut(Arc<dyn HasStatus>) -> bool,
     ) -> Option<bool> {
-        let lock = || self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
-        let prunings = lock().prunings;
-        let mut from = 0;
-        let mut chunk = Vec::with_capacity(STATUS_CHUNK);
-        loop {
-            {
-                let statuses = lock();
-                if statuses.prunings != prunings {
-                    return None;
+        let prunings = self.lock_statuses().prunings;
+        let mut chunk: Vec<Arc<dyn HasStatus>> = Vec::with_capacity(STATUS_CHUNK);
+        for carriers in [true, false] {
+            let mut from = 0;
+            loop {
+                {
+                    let statuses = self.lock_statuses();
+                    if statuses.prunings != prunings {
+                        return None;
+                    }
+                    let len = if carriers {
+                        statuses.carriers.all.len()
+                    } else {
+                        statuses.alone.all.len()
+                    };
+                    let to = (from + STATUS_CHUNK).min(len);
+                    if from >= to {
+                        break;
+                    }
+                    if carriers {
+                        let hosts = statuses.carriers.all[from..to].iter();
+                        chunk.extend(hosts.filter_map(Weak::upgrade).map(|slot| slot as _));
+                    } else {
+                        let hosts = statuses.alone.all[from..to].iter();
+                        chunk.extend(hosts.filter_map(Weak::upgrade).map(|status| status as _));
+                    }
+                    from = to;
                 }
-                let to = (from + STATUS_CHUNK).min(statuses.all.len());
-                chunk.extend(
-                    statuses.all[from.min(to)..to]
-                        .iter()
-                        .filter_map(Weak::upgrade),
-                );
-                if from >= to {
-                    return Some(true);
-                }
-                from = to;
-            }
-            for host in chunk.drain(..) {
-                if !each(host) {
-                    return Some(false);
+                for host in chunk.drain(..) {
+                    if !each(host) {
+                        return Some(false);
+                    }
                 }
             }
         }
+        Some(true)
     }
 
     /// A number for a thread that joins the runtime.

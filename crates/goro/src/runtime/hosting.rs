@@ -28,12 +28,12 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
-use super::carriers::{CarrierSlot, Carriers, HasStatus, Idle, Owner, BATCH, LOCAL_MAX};
+use super::carriers::{CarrierSlot, Carriers, Idle, Owner, BATCH, LOCAL_MAX};
 use super::context::{self, Home};
 use super::hosted::{Goroutine, Hosted, BOX, JOIN};
 use super::panic;
@@ -142,7 +142,7 @@ fn start(goroutine: Goroutine, who: Who, carriers: Arc<Carriers>) {
     }));
     // In place: a named goroutine's name is found by its status's address.
     slot.owner().status.arrive(&who, RUNNABLE, context::now());
-    carriers.register(Arc::downgrade(&slot) as Weak<dyn HasStatus>);
+    carriers.register(&slot);
     tokio::spawn(Carrier {
         slot,
         current: Some(goroutine),
