@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 
 use tokio::runtime::Runtime;
 
@@ -165,7 +165,8 @@ impl Builder {
     /// wait nothing else kept its waker (a sleep, a timer, a socket, a
     /// `tokio::sync` lock, a [`JoinHandle`](crate::JoinHandle)); no
     /// blocking call runs and no blocking-pool thread is alive (Tokio keeps
-    /// an idle one for ten seconds); Tokio runs no task but goroutines; and
+    /// an idle one for ten seconds); Tokio runs no task but goroutines, and
+    /// no woken goroutine waits for a thread to run it; and
     /// every thread of the process is goro's (a thread the program started
     /// may send on a channel later). Every goro runtime of the process must
     /// be so. Within these rules it never reports a program that can go on;
@@ -587,7 +588,7 @@ where
     // thread belongs to the runtime only while it starts it.
     let main = {
         let _tokio = started.runtime.enter();
-        let _thread = EnterThread::new(started.flags, started.carriers);
+        let _thread = EnterThread::new(started.flags, started.carriers, started.runtime.handle());
         let task = Task::new(future, started.site());
         JoinHandle::hosted(hosting::spawn(task, GoroutineId::MAIN))
     };
@@ -632,14 +633,27 @@ fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::R
         status::clock(),
     );
     let main = Tracked::new(Task::new(future, started.site()), status);
-    let _thread = EnterThread::new(started.flags, started.carriers);
+    let _thread = EnterThread::new(started.flags, started.carriers, started.runtime.handle());
     let carriers = started.carriers;
     let main = async {
         let mut main = std::pin::pin!(main);
+        // The task's waker, and the one main gets, which tells the
+        // deadlock checker of each wake (`CallerWake`).
+        let mut wakers: Option<(Waker, Waker)> = None;
         let output = std::future::poll_fn(|cx| {
             // Seen by the deadlock checker: the main goroutine runs.
             carriers.caller_polls();
-            main.as_mut().poll(cx)
+            let (_, waker) = match wakers.take() {
+                Some((task, ours)) if task.will_wake(cx.waker()) => wakers.insert((task, ours)),
+                _ => wakers.insert((
+                    cx.waker().clone(),
+                    Waker::from(Arc::new(CallerWake {
+                        carriers: carriers.clone(),
+                        task: cx.waker().clone(),
+                    })),
+                )),
+            };
+            main.as_mut().poll(&mut Context::from_waker(waker))
         })
         .await;
         // Nothing of the program runs after main (see `Hosting::run`).
@@ -654,6 +668,25 @@ fn block_on_caller<F: Future>(started: Started<'_>, future: F) -> std::thread::R
             panic::exit_if_dropping(&*payload);
             Err(payload)
         }
+    }
+}
+
+/// The waker of a main goroutine on the calling thread: marks the runtime
+/// busy before it wakes the thread, so that the deadlock checker cannot
+/// take a woken main that has not run yet for one still waiting.
+struct CallerWake {
+    carriers: Arc<Carriers>,
+    task: Waker,
+}
+
+impl std::task::Wake for CallerWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.carriers.caller_woken();
+        self.task.wake_by_ref();
     }
 }
 

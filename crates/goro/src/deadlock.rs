@@ -11,7 +11,10 @@
 //!   worker woke up between the looks (nor was a main goroutine on the
 //!   calling thread polled);
 //! - Tokio has no task but goro's carriers (nothing spawned with
-//!   `tokio::spawn`, which may wake a goroutine);
+//!   `tokio::spawn`, which may wake a goroutine), and none waits in its
+//!   global queue (woken from outside the workers, by a thread that may
+//!   have ended since); a main goroutine on the calling thread is not
+//!   woken and waiting for its thread to poll it;
 //! - every goroutine, main included, waits on a channel, a `select!`
 //!   without `default` or a `WaitGroup`, with nothing else kept its waker
 //!   in the poll that made it wait (`util::watched`): no sleep, timer,
@@ -215,8 +218,14 @@ fn at_rest(runtime: &Arc<Watched>) -> Option<Rest> {
     }
     let activity = carriers.at_rest()?;
     // Tokio counts carriers among its tasks: any other task may wake one.
-    let tasks = runtime.tokio.metrics().num_alive_tasks();
-    if tasks != carriers.carrier_tasks() {
+    let metrics = runtime.tokio.metrics();
+    if metrics.num_alive_tasks() != carriers.carrier_tasks() {
+        return None;
+    }
+    // A goroutine woken from outside the workers (a thread that sent and
+    // ended, another runtime's worker) waits in the runtime's global queue
+    // until a worker takes it, however long the woken worker takes to run.
+    if metrics.global_queue_depth() > 0 {
         return None;
     }
     let mut goroutines = 0;

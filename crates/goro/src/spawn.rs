@@ -364,7 +364,12 @@ where
     R: Send + 'static,
 {
     if flags.is_goro() {
-        tokio::task::spawn_blocking(f)
+        // The thread's own runtime's pool, even inside another runtime's
+        // `Handle::enter`.
+        match context::handle() {
+            Some(handle) => handle.spawn_blocking(f),
+            None => tokio::task::spawn_blocking(f),
+        }
     } else {
         with_foreign_or_global(|handle| handle.spawn_blocking(f))
     }
@@ -382,7 +387,8 @@ fn with_foreign_or_global<R>(f: impl FnOnce(&Handle) -> R) -> R {
 pub(crate) fn runtime() -> (Handle, Flags, Option<Arc<Carriers>>) {
     let flags = context::flags();
     if flags.is_goro() {
-        (Handle::current(), flags, context::carriers())
+        let handle = context::handle().unwrap_or_else(Handle::current);
+        (handle, flags, context::carriers())
     } else {
         match Handle::try_current() {
             Ok(handle) => (handle, Flags::NONE, None),

@@ -48,3 +48,29 @@ fn tokio_libraries_work_in_goroutines() {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     });
 }
+
+/// Inside another Tokio runtime's `Handle::enter`, a goroutine or blocking
+/// call started on a goro runtime's thread still goes to the goro runtime,
+/// where it is counted.
+#[test]
+fn inside_another_runtimes_enter_go_stays_on_its_goro_runtime() {
+    let other = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let other_id = other.handle().id();
+    goro::run(async move {
+        let own = tokio::runtime::Handle::current().id();
+        assert_ne!(own, other_id);
+        let (goroutine, call) = {
+            let _inside = other.handle().enter();
+            (
+                goro::go!(async { tokio::runtime::Handle::current().id() }),
+                goro::spawn_blocking(|| tokio::runtime::Handle::current().id()),
+            )
+        };
+        assert_eq!(goroutine.await.unwrap(), own);
+        assert_eq!(call.await.unwrap(), own);
+        other.shutdown_background();
+    });
+}

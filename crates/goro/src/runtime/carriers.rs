@@ -98,6 +98,9 @@ pub(crate) struct Carriers {
     threads_alive: AtomicUsize,
     /// How many workers it has.
     workers: AtomicUsize,
+    /// Set when a main goroutine on the calling thread is woken, cleared
+    /// when it is polled: a wake whose thread is slow to run it.
+    caller_woken: AtomicBool,
 }
 
 /// One wake-up, in `Carriers::activity`.
@@ -280,12 +283,24 @@ impl Carriers {
     /// The main goroutine, on the calling thread, is polled.
     #[inline]
     pub(crate) fn caller_polls(&self) {
+        self.caller_woken.store(false, Ordering::SeqCst);
         self.activity.fetch_add(WAKE_UP, Ordering::SeqCst);
     }
 
-    /// If every worker is parked and no blocking-pool thread is alive: the
-    /// activity reading, to compare with a later one.
+    /// The main goroutine, on the calling thread, is woken: until its next
+    /// poll the runtime is not at rest.
+    pub(crate) fn caller_woken(&self) {
+        self.caller_woken.store(true, Ordering::SeqCst);
+        self.activity.fetch_add(WAKE_UP, Ordering::SeqCst);
+    }
+
+    /// If every worker is parked, no blocking-pool thread is alive and a
+    /// main goroutine on the calling thread is not woken: the activity
+    /// reading, to compare with a later one.
     pub(crate) fn at_rest(&self) -> Option<u64> {
+        if self.caller_woken.load(Ordering::SeqCst) {
+            return None;
+        }
         let activity = self.activity.load(Ordering::SeqCst);
         let workers = self.workers.load(Ordering::Relaxed);
         let parked = usize::try_from(activity & (WAKE_UP - 1)).unwrap_or(usize::MAX);

@@ -67,6 +67,10 @@ impl Flags {
 pub(crate) struct Home {
     /// The runtime's carriers; `None` on a thread of no goro runtime.
     pub(crate) carriers: Option<Arc<Carriers>>,
+    /// The runtime's Tokio handle: goroutines and blocking calls started
+    /// here go to it, even inside another runtime's `Handle::enter`. Kept
+    /// per thread, not in the carriers, which the runtime's hooks hold.
+    pub(crate) handle: Option<Handle>,
     /// This thread's share of the runtime's goroutine count.
     pub(crate) stripe: Option<Arc<Stripe>>,
     /// The idle carriers this thread keeps.
@@ -109,7 +113,11 @@ impl Home {
     /// Makes `carriers` this thread's runtime; returns the previous one and
     /// the idle carriers kept for it, which the caller drops after letting
     /// go of the context (their drop may run a goroutine's destructors).
-    fn rehome(&mut self, carriers: Option<Arc<Carriers>>) -> (Option<Arc<Carriers>>, Vec<Idle>) {
+    fn rehome(
+        &mut self,
+        carriers: Option<Arc<Carriers>>,
+        handle: Option<Handle>,
+    ) -> (Option<Arc<Carriers>>, Option<Handle>, Vec<Idle>) {
         self.settle_ended();
         let idle = std::mem::take(&mut self.idle);
         if let Some(stripe) = self.stripe.take() {
@@ -118,7 +126,11 @@ impl Home {
             }
         }
         self.stripe = carriers.as_ref().map(|carriers| carriers.stripe());
-        (std::mem::replace(&mut self.carriers, carriers), idle)
+        (
+            std::mem::replace(&mut self.carriers, carriers),
+            std::mem::replace(&mut self.handle, handle),
+            idle,
+        )
     }
 }
 
@@ -166,6 +178,7 @@ thread_local! {
     static HOME: RefCell<Home> = const {
         RefCell::new(Home {
             carriers: None,
+            handle: None,
             stripe: None,
             idle: Vec::new(),
             ended: 0,
@@ -191,46 +204,51 @@ pub(crate) fn current() -> Option<GoroutineId> {
     running().map(|running| running.id)
 }
 
+/// What a thread is part of: its flags, and its runtime's carriers and
+/// Tokio handle (none for a thread of no goro runtime).
+type Membership = (Flags, Option<Arc<Carriers>>, Option<Handle>);
+
 /// Makes the thread part of the runtime of `carriers`, with `flags`, or
 /// of none (`Flags::NONE`, `None`); returns what it was part of before.
-fn set(flags: Flags, carriers: Option<Arc<Carriers>>) -> (Flags, Option<Arc<Carriers>>) {
+fn set((flags, carriers, handle): Membership) -> Membership {
     let prev_flags = STATE.with(|s| s.flags.replace(flags));
-    let (prev, idle) = HOME.with(|home| home.borrow_mut().rehome(carriers));
+    let (prev, prev_handle, idle) = HOME.with(|home| home.borrow_mut().rehome(carriers, handle));
     // Idle carriers of another runtime are of no use here.
     drop(idle);
-    (prev_flags, prev)
+    (prev_flags, prev, prev_handle)
 }
 
 /// Marks the current thread as one of a goro runtime's threads (Tokio's
-/// `on_thread_start`).
+/// `on_thread_start`, which runs inside the runtime's context).
 pub(crate) fn set_thread(flags: Flags, carriers: &Arc<Carriers>) {
     STATE.with(|s| s.thread.set(carriers.thread_number()));
-    set(flags, Some(carriers.clone()));
+    set((flags, Some(carriers.clone()), Handle::try_current().ok()));
 }
 
 /// Tokio's `on_thread_stop`.
 pub(crate) fn clear_thread() {
-    set(Flags::NONE, None);
+    set((Flags::NONE, None, None));
 }
 
 /// Makes the calling thread part of a runtime until dropped: the thread
 /// that calls `run` while it starts the main goroutine, or for the whole
 /// run of a main goroutine that runs on it (`run_local`).
 pub(crate) struct EnterThread {
-    prev: Flags,
-    prev_home: Option<Arc<Carriers>>,
+    prev: Option<Membership>,
 }
 
 impl EnterThread {
-    pub(crate) fn new(flags: Flags, carriers: &Arc<Carriers>) -> EnterThread {
-        let (prev, prev_home) = set(flags, Some(carriers.clone()));
-        EnterThread { prev, prev_home }
+    pub(crate) fn new(flags: Flags, carriers: &Arc<Carriers>, handle: &Handle) -> EnterThread {
+        let prev = set((flags, Some(carriers.clone()), Some(handle.clone())));
+        EnterThread { prev: Some(prev) }
     }
 }
 
 impl Drop for EnterThread {
     fn drop(&mut self) {
-        set(self.prev, self.prev_home.take());
+        if let Some(prev) = self.prev.take() {
+            set(prev);
+        }
     }
 }
 
@@ -271,6 +289,16 @@ pub(crate) fn on_park() {
 /// The calling thread's runtime's carriers, if it is a goro thread.
 pub(crate) fn carriers() -> Option<Arc<Carriers>> {
     HOME.with(|home| home.borrow().carriers.clone())
+}
+
+/// The calling thread's goro runtime's Tokio handle, if it is a goro
+/// thread; otherwise the Tokio runtime it is inside, if any.
+pub(crate) fn handle() -> Option<Handle> {
+    let own = HOME
+        .try_with(|home| home.try_borrow().ok().and_then(|home| home.handle.clone()))
+        .ok()
+        .flatten();
+    own.or_else(|| Handle::try_current().ok())
 }
 
 /// Whether the calling thread belongs to a goro runtime whose main

@@ -29,7 +29,9 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
+
 use std::task::{Context, Poll, Waker};
+use tokio::runtime::Handle;
 
 use pin_project_lite::pin_project;
 
@@ -69,6 +71,7 @@ where
         home.settle_ended();
         let Home {
             carriers,
+            handle,
             stripe,
             idle,
             ..
@@ -88,7 +91,7 @@ where
                         *idle = batch;
                         continue;
                     }
-                    None => return Err(carriers.clone()),
+                    None => return Err((carriers.clone(), handle.clone())),
                 }
             };
             let goroutine = match boxed.take() {
@@ -111,30 +114,32 @@ where
             }
         }
     });
-    let carriers = match handed {
+    let (carriers, handle) = match handed {
         Some(Ok(waker)) => {
             waker.wake();
             return join.expect("made for the carrier");
         }
-        Some(Err(carriers)) => carriers,
+        Some(Err(home)) => home,
         None => {
             let carriers = Carriers::new();
             carriers.count_shared(1);
-            carriers
+            (carriers, None)
         }
     };
     let (join, goroutine) = match (join, boxed) {
         (Some(join), Some(goroutine)) => (join, goroutine),
         _ => make(future.expect("made once"), id, Kept::default()),
     };
-    start(goroutine, who, carriers);
+    start(goroutine, who, carriers, handle);
     join
 }
 
-/// Starts a new carrier hosting `goroutine`.
+/// Starts a new carrier hosting `goroutine`, on the runtime of `handle`
+/// (the thread's goro runtime, even inside another runtime's
+/// `Handle::enter`), or the current one for a thread being torn down.
 #[cold]
 #[inline(never)]
-fn start(goroutine: Goroutine, who: Who, carriers: Arc<Carriers>) {
+fn start(goroutine: Goroutine, who: Who, carriers: Arc<Carriers>, handle: Option<Handle>) {
     carriers.carrier_started();
     let slot = Arc::new(CarrierSlot::new(Owner {
         carriers: carriers.clone(),
@@ -143,10 +148,14 @@ fn start(goroutine: Goroutine, who: Who, carriers: Arc<Carriers>) {
     // In place: a named goroutine's name is found by its status's address.
     slot.owner().status.arrive(&who, RUNNABLE, context::now());
     carriers.register(&slot);
-    tokio::spawn(Carrier {
+    let carrier = Carrier {
         slot,
         current: Some(goroutine),
-    });
+    };
+    match handle {
+        Some(handle) => drop(handle.spawn(carrier)),
+        None => drop(tokio::spawn(carrier)),
+    }
 }
 
 /// A carrier task's future.
