@@ -155,15 +155,12 @@ impl Selection {
         }
     }
 
-    /// The selection's parts, wherever it lives: its own, or the select's
-    /// it points to.
+    /// The selection's parts. Every selection handled is an `Own`: a
+    /// waiter's is reached through `Waiter::selection`, which follows an
+    /// `In` to its select's.
     #[inline(always)]
     fn parts(&self) -> Parts<'_> {
-        let own = match self {
-            Selection::In { shared, .. } => &**shared,
-            own => own,
-        };
-        match own {
+        match self {
             Selection::Own {
                 state,
                 waker,
@@ -173,7 +170,9 @@ impl Selection {
                 waker,
                 waker_id,
             },
-            Selection::In { .. } => unreachable!("a select's selection is its own"),
+            Selection::In { .. } => {
+                unreachable!("a waiter's selection is reached by `selection()`")
+            }
         }
     }
 

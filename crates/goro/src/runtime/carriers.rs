@@ -154,17 +154,46 @@ impl<T> Default for Listing<T> {
     }
 }
 
-impl<T> Listing<T> {
+impl<T: HasStatus + 'static> Listing<T> {
     /// Adds `weak`, first dropping the dead entries if the list doubled
-    /// since the last pruning; returns whether it pruned.
-    fn push(&mut self, weak: Weak<T>) -> bool {
-        let pruned = self.all.len() >= 2 * self.alive.max(32);
-        if pruned {
+    /// since the last pruning (counted in `prunings`).
+    fn push(&mut self, weak: Weak<T>, prunings: &mut u64) {
+        if self.all.len() >= 2 * self.alive.max(32) {
             self.all.retain(|weak| weak.strong_count() > 0);
             self.alive = self.all.len();
+            *prunings += 1;
         }
         self.all.push(weak);
-        pruned
+    }
+
+    /// Adds the hosts of entries `from..` (at most `n`) that are alive to
+    /// `out`; returns the index after the last entry looked at.
+    fn upgrade(&self, from: usize, n: usize, out: &mut Vec<Arc<dyn HasStatus>>) -> usize {
+        let to = from.saturating_add(n).min(self.all.len());
+        out.extend(
+            self.all[from.min(to)..to]
+                .iter()
+                .filter_map(Weak::upgrade)
+                .map(|host| host as Arc<dyn HasStatus>),
+        );
+        to
+    }
+}
+
+impl Statuses {
+    /// `Listing::upgrade` on the carriers' list, or on the other one.
+    fn upgrade(
+        &self,
+        carriers: bool,
+        from: usize,
+        n: usize,
+        out: &mut Vec<Arc<dyn HasStatus>>,
+    ) -> usize {
+        if carriers {
+            self.carriers.upgrade(from, n, out)
+        } else {
+            self.alone.upgrade(from, n, out)
+        }
     }
 }
 
@@ -233,21 +262,22 @@ impl Carriers {
     /// `state`, listed among the runtime's.
     pub(crate) fn list(&self, who: &Who, state: Word, now: u32) -> Listed {
         let status = Arc::new(Status::default());
-        let mut statuses = self.lock_statuses();
-        if statuses.alone.push(Arc::downgrade(&status)) {
-            statuses.prunings += 1;
+        {
+            let statuses = &mut *self.lock_statuses();
+            statuses
+                .alone
+                .push(Arc::downgrade(&status), &mut statuses.prunings);
         }
-        drop(statuses);
         status.arrive(who, state, now);
         Listed(status)
     }
 
     /// Lists a new carrier's status among the runtime's goroutines'.
     pub(crate) fn register(&self, slot: &Arc<CarrierSlot>) {
-        let mut statuses = self.lock_statuses();
-        if statuses.carriers.push(Arc::downgrade(slot)) {
-            statuses.prunings += 1;
-        }
+        let statuses = &mut *self.lock_statuses();
+        statuses
+            .carriers
+            .push(Arc::downgrade(slot), &mut statuses.prunings);
     }
 
     fn lock_statuses(&self) -> MutexGuard<'_, Statuses> {
@@ -330,12 +360,11 @@ impl Carriers {
             }
         }
         let statuses = self.lock_statuses();
-        let carriers = statuses.carriers.all.iter().filter_map(Weak::upgrade);
-        let alone = statuses.alone.all.iter().filter_map(Weak::upgrade);
-        carriers
-            .map(|slot| slot as Arc<dyn HasStatus>)
-            .chain(alone.map(|status| status as Arc<dyn HasStatus>))
-            .collect()
+        let mut all = Vec::new();
+        for carriers in [true, false] {
+            statuses.upgrade(carriers, 0, usize::MAX, &mut all);
+        }
+        all
     }
 
     /// Calls `each` with every goroutine's host that is alive, until it
@@ -358,21 +387,9 @@ impl Carriers {
                     if statuses.prunings != prunings {
                         return None;
                     }
-                    let len = if carriers {
-                        statuses.carriers.all.len()
-                    } else {
-                        statuses.alone.all.len()
-                    };
-                    let to = (from + STATUS_CHUNK).min(len);
-                    if from >= to {
+                    let to = statuses.upgrade(carriers, from, STATUS_CHUNK, &mut chunk);
+                    if to <= from {
                         break;
-                    }
-                    if carriers {
-                        let hosts = statuses.carriers.all[from..to].iter();
-                        chunk.extend(hosts.filter_map(Weak::upgrade).map(|slot| slot as _));
-                    } else {
-                        let hosts = statuses.alone.all[from..to].iter();
-                        chunk.extend(hosts.filter_map(Weak::upgrade).map(|status| status as _));
                     }
                     from = to;
                 }

@@ -292,13 +292,11 @@ pub(crate) fn carriers() -> Option<Arc<Carriers>> {
 }
 
 /// The calling thread's goro runtime's Tokio handle, if it is a goro
-/// thread; otherwise the Tokio runtime it is inside, if any.
+/// thread (and not being torn down).
 pub(crate) fn handle() -> Option<Handle> {
-    let own = HOME
-        .try_with(|home| home.try_borrow().ok().and_then(|home| home.handle.clone()))
+    HOME.try_with(|home| home.try_borrow().ok().and_then(|home| home.handle.clone()))
         .ok()
-        .flatten();
-    own.or_else(|| Handle::try_current().ok())
+        .flatten()
 }
 
 /// Whether the calling thread belongs to a goro runtime whose main
