@@ -148,6 +148,18 @@ fn a_sleep_or_a_time_after_branch_may_still_end() {
 }
 
 #[test]
+fn a_ticker_or_an_after_func_may_still_deliver() {
+    survived("alive-ticker");
+    survived("alive-after-func");
+}
+
+#[test]
+fn stopped_and_dropped_timers_deliver_nothing_and_are_reported() {
+    reported(&run(scenario("stuck-stopped-timer")));
+    reported(&run(scenario("stuck-dropped-timers")));
+}
+
+#[test]
 fn a_goro_wait_beside_a_tokio_timer_or_lock_may_still_end() {
     survived("alive-tokio-timeout");
     survived("alive-tokio-select");

@@ -21,7 +21,9 @@
 //!   socket, `tokio::sync` lock or JoinHandle, and the same goroutines in
 //!   the same states at both looks;
 //! - every thread of the process is goro's (`runtime::threads`): a thread
-//!   the program started may send on a channel later.
+//!   the program started may send on a channel later;
+//! - no goro timer is armed (`runtime::timers`): one may send on a channel
+//!   or start a goroutine later.
 //!
 //! Then nothing can run again: a goroutine runs only when woken, and all
 //! that can wake one (another goroutine, a timer, a socket, a Tokio task, a
@@ -37,7 +39,7 @@ use tokio::runtime::Handle;
 
 use crate::runtime::carriers::Carriers;
 use crate::runtime::status::Glance;
-use crate::runtime::{panic, threads};
+use crate::runtime::{panic, threads, timers};
 
 /// How often the checker looks while some runtime reports.
 const TICK: Duration = Duration::from_millis(100);
@@ -207,8 +209,9 @@ fn look(runtimes: &[Arc<Watched>]) -> Option<Vec<Rest>> {
         rests.push(at_rest(runtime)?);
     }
     // A runtime that ended may still run code on its threads; they stay
-    // known until they stop.
-    (!Carriers::ended_runtimes_run() && threads::all_known()).then_some(rests)
+    // known until they stop. An armed timer may still send on a channel.
+    (!Carriers::ended_runtimes_run() && threads::all_known() && !timers::alarms_armed())
+        .then_some(rests)
 }
 
 fn at_rest(runtime: &Arc<Watched>) -> Option<Rest> {

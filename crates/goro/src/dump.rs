@@ -287,8 +287,8 @@ const LEAK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The goroutines of the caller's runtime still alive besides the caller
 /// and main, after giving them up to two seconds to end: what a test
-/// leaked. Goroutines goro starts itself (named `goro::..`, such as the
-/// timer behind [`time::after`](crate::time::after)) do not count.
+/// leaked. Goroutines goro starts itself (named `goro::..`) do not count;
+/// timers are no goroutines.
 ///
 /// A goroutine that has done its work can take a moment to end (the one
 /// that called `WaitGroup::done`, say), so an empty answer may take a few

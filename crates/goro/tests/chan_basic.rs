@@ -1,8 +1,6 @@
 //! Go channel semantics: rendezvous, buffering, close, errors, both ends
 //! cloned, all kinds of operations together.
 
-use std::time::Duration;
-
 use goro::chan::{TryRecvError, TrySendError};
 use goro::sync::WaitGroup;
 
@@ -153,44 +151,4 @@ async fn errors_say_what_happened() {
     assert!(tx.try_send(1).unwrap_err().to_string().contains("closed"));
     assert!(tx.send(1).await.unwrap_err().to_string().contains("closed"));
     assert!(rx.try_recv().unwrap_err().to_string().contains("closed"));
-}
-
-#[goro::test]
-async fn time_after_and_tick_deliver() {
-    let start = std::time::Instant::now();
-    let at = goro::time::after(Duration::from_millis(5))
-        .recv()
-        .await
-        .unwrap();
-    assert!(at >= start);
-    let ticks = goro::time::tick(Duration::from_millis(1));
-    let a = ticks.recv().await.unwrap();
-    let b = ticks.recv().await.unwrap();
-    assert!(b > a);
-    goro::time::sleep(Duration::from_millis(1)).await;
-}
-
-#[test]
-#[should_panic(expected = "period must be greater than zero")]
-fn tick_refuses_a_zero_period() {
-    goro::Builder::new().panic(goro::Panic::Isolate).run(async {
-        goro::time::tick(Duration::ZERO);
-    });
-}
-
-#[goro::test]
-async fn timers_stop_when_their_receivers_are_dropped() {
-    let before = goro::num_goroutine();
-    for _ in 0..100 {
-        drop(goro::time::after(Duration::from_secs(3600)));
-    }
-    drop(goro::time::tick(Duration::from_secs(3600)));
-    // The timer goroutines end once they see their receivers gone.
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while goro::num_goroutine() > before {
-            goro::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await
-    .expect("timer goroutines still alive 60 s after their receivers were dropped");
 }

@@ -332,7 +332,7 @@ mod leaks {
         assert_eq!(leaked.len(), 1, "{leaked}");
         assert_eq!(leaked.goroutines()[0].id(), stuck.id());
         assert!(leaked.get(ends.id()).is_none());
-        // goro's own timer goroutines never count.
+        // A timer is no goroutine.
         let _timer = goro::time::after(std::time::Duration::from_secs(3600));
         assert_eq!(goro::leaked().await.len(), 1);
     }

@@ -25,6 +25,8 @@ fn main() {
         "alive-thread-send" => alive_thread_send(),
         "alive-goro-sleep" => alive_goro_sleep(),
         "alive-after" => alive_after(),
+        "alive-ticker" => alive_ticker(),
+        "alive-after-func" => alive_after_func(),
         "alive-tokio-timeout" => alive_tokio_timeout(),
         "alive-tokio-select" => alive_tokio_select(),
         "alive-tokio-mutex" => alive_tokio_mutex(),
@@ -39,6 +41,8 @@ fn main() {
         "stuck-two-runtimes" => stuck_two_runtimes(),
         "stuck-wait-group" => stuck_wait_group(),
         "stuck-select" => stuck_select(),
+        "stuck-stopped-timer" => stuck_stopped_timer(),
+        "stuck-dropped-timers" => stuck_dropped_timers(),
         "stuck-local-main" => stuck_local_main(),
         "stuck-in-test" => stuck_in_test(),
         other => {
@@ -121,6 +125,43 @@ fn alive_after() {
                 }
             }
         }
+        println!("survived");
+    });
+}
+
+/// main waits on a ticker's channel, with nothing else armed between
+/// ticks.
+fn alive_ticker() {
+    goro::run(async {
+        let ticker = goro::time::Ticker::new(Duration::from_millis(400));
+        let from = deadlock_looks();
+        while !looked(from) {
+            ticker.c.recv().await.unwrap();
+        }
+        println!("survived");
+    });
+}
+
+/// main waits on a channel that only a function run by `after_func` sends
+/// on; the function arms its timer again until the checker has looked.
+fn alive_after_func() {
+    goro::run(async {
+        let (tx, rx) = goro::chan::<u32>(1);
+        let from = deadlock_looks();
+        let timer = std::sync::Arc::new(std::sync::OnceLock::<goro::time::Timer>::new());
+        let again = timer.clone();
+        let armed = goro::time::after_func(Duration::from_millis(300), move || {
+            if looked(from) {
+                let _ = tx.try_send(1);
+            } else {
+                again
+                    .get()
+                    .expect("set before it fires")
+                    .reset(Duration::from_millis(300));
+            }
+        });
+        assert!(timer.set(armed).is_ok());
+        assert_eq!(rx.recv().await, Some(1));
         println!("survived");
     });
 }
@@ -371,6 +412,30 @@ fn stuck_select() {
             _ = a.recv() => {}
             _ = b.recv() => {}
         }
+    });
+}
+
+/// main waits on the channel of a timer it stopped.
+fn stuck_stopped_timer() {
+    goro::run(async {
+        let timer = goro::time::Timer::new(Duration::from_secs(3600));
+        assert!(timer.stop());
+        let _ = timer.c.recv().await;
+    });
+}
+
+/// main drops timers it made, and waits on a channel: dropped timers stop,
+/// and nothing is left that could send.
+fn stuck_dropped_timers() {
+    goro::run(async {
+        for _ in 0..100 {
+            drop(goro::time::after(Duration::from_secs(3600)));
+        }
+        drop(goro::time::tick(Duration::from_secs(3600)));
+        drop(goro::time::Ticker::new(Duration::from_secs(3600)));
+        drop(goro::time::Timer::new(Duration::from_secs(3600)));
+        let (_tx, rx) = goro::chan::<u32>(0);
+        let _ = rx.recv().await;
     });
 }
 

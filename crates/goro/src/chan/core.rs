@@ -11,6 +11,7 @@ use super::waiter::Waiter;
 use crate::util::pair::Pair;
 
 pub(crate) use super::queues::{Queue, RecvAttempt, SendAttempt};
+pub(crate) use super::unbuffered::Offer;
 
 pub(crate) enum Chan<T> {
     Unbuffered(Unbuffered<T>),
@@ -157,6 +158,16 @@ impl<T> Chan<T> {
         flavor!(self, c => c.add_sender())
     }
 
+    /// For a timer's channel (unbuffered): hands `value` to a waiting
+    /// receive, or leaves it for the next one if no value waits already
+    /// (else drops it).
+    pub(crate) fn offer(&self, value: T) -> Offer {
+        match self {
+            Chan::Unbuffered(c) => c.offer(value),
+            Chan::Buffered(_) => unreachable!("timers offer on unbuffered channels"),
+        }
+    }
+
     /// The last sender gone closes the channel.
     pub(crate) fn drop_sender(&self) {
         flavor!(self, c => c.drop_sender())
@@ -173,7 +184,8 @@ impl<T> Chan<T> {
     }
 
     /// Ready once the channel is closed or its last receiver is gone: no
-    /// send can succeed any more.
+    /// send can succeed any more. One task at a time waits for it: a
+    /// second poll replaces the first one's waker.
     pub(crate) fn poll_gone(&self, cx: &mut Context<'_>) -> Poll<()> {
         flavor!(self, c => c.poll_gone(cx))
     }

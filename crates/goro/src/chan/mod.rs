@@ -98,6 +98,7 @@ mod tests;
 
 use std::sync::Arc;
 
+pub(crate) use self::core::Offer;
 pub use error::{SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, Recv};
 pub use sender::{Send, Sender};

@@ -68,9 +68,9 @@ pub(crate) struct Queues<T> {
     /// twice the count it resets, each unregistration pays for it. (A count
     /// lowered on pops could fall below the inert waiters still queued.)
     stale: usize,
-    /// Tasks waiting for the channel to close or lose its last receiver
-    /// (the timers of `time::after` and `time::tick`).
-    gone_wakers: Vec<Waker>,
+    /// Woken when the channel closes or loses its last receiver: a
+    /// timer's, which stops then (`goro::time`). One at most.
+    gone_waker: Option<Waker>,
 }
 
 impl<T> Queues<T> {
@@ -83,7 +83,7 @@ impl<T> Queues<T> {
             send_waiters: VecDeque::new(),
             recv_waiters: VecDeque::new(),
             stale: 0,
-            gone_wakers: Vec::new(),
+            gone_waker: None,
         }
     }
 
@@ -177,21 +177,20 @@ impl<T> Queues<T> {
         Released {
             receivers,
             senders: std::mem::take(&mut self.send_waiters),
-            gone: std::mem::take(&mut self.gone_wakers),
+            gone: self.gone_waker.take(),
         }
     }
 
-    /// Ready once no send can succeed any more.
+    /// Ready once no send can succeed any more; if not, `cx`'s waker is
+    /// the one woken then, in place of any before.
     pub(crate) fn poll_gone(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.is_gone() {
             return Poll::Ready(());
         }
-        if !self
-            .gone_wakers
-            .iter()
-            .any(|w| w.will_wake(watched::waker(cx.waker())))
-        {
-            self.gone_wakers.push(watched::waker(cx.waker()).clone());
+        let waker = watched::waker(cx.waker());
+        match &mut self.gone_waker {
+            Some(kept) => kept.clone_from(waker),
+            None => self.gone_waker = Some(waker.clone()),
         }
         Poll::Pending
     }
@@ -208,7 +207,7 @@ impl<T> Queues<T> {
 pub(crate) struct Released<T> {
     receivers: VecDeque<Pair<Waiter<T>>>,
     senders: VecDeque<Pair<Waiter<T>>>,
-    gone: Vec<Waker>,
+    gone: Option<Waker>,
 }
 
 impl<T> Released<T> {
@@ -221,6 +220,8 @@ impl<T> Released<T> {
                 wake.wake();
             }
         }
-        self.gone.into_iter().for_each(Waker::wake);
+        if let Some(gone) = self.gone {
+            gone.wake();
+        }
     }
 }

@@ -44,7 +44,7 @@ pub(crate) const MAX_BRANCHES: usize = 64;
     message = "`{Self}` cannot be a branch of goro::select!",
     label = "not a goro channel operation",
     note = "a branch is `pattern = rx.recv()` or `pattern = tx.send(value)` on a goro channel \
-            (time::after and time::tick return goro receivers); exactly-once commit is \
+            (the timers of goro::time deliver on goro receivers); exactly-once commit is \
             impossible for other futures: use tokio::select! for those"
 )]
 pub trait SelectOp {

@@ -66,10 +66,31 @@ impl<T> Sender<T> {
 super::state_methods!(Sender);
 
 impl<T> Sender<T> {
-    /// Waits until no send can succeed any more: the channel is closed or
-    /// every receiver is gone.
-    pub(crate) async fn gone(&self) {
-        std::future::poll_fn(|cx| self.chan.poll_gone(cx)).await;
+    /// Wakes `waker` once no send can succeed any more: the channel is
+    /// closed or every receiver is gone. Returns `true`, waking nothing,
+    /// if that is so already.
+    pub(crate) fn when_gone(&self, waker: &std::task::Waker) -> bool {
+        self.chan
+            .poll_gone(&mut Context::from_waker(waker))
+            .is_ready()
+    }
+
+    /// A timer's firing on its unbuffered channel: see
+    /// [`Chan::offer`](super::core::Chan::offer).
+    pub(crate) fn offer(&self, value: T) -> super::core::Offer {
+        self.chan.offer(value)
+    }
+
+    /// Takes the values waiting to be received (from the sending side, as
+    /// a timer's channel is emptied when it is stopped); returns whether
+    /// there were any.
+    pub(crate) fn drain(&self) -> bool {
+        let mut any = false;
+        while let super::core::RecvAttempt::Value(value) = self.chan.try_recv() {
+            drop(value);
+            any = true;
+        }
+        any
     }
 }
 

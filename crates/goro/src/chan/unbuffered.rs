@@ -20,6 +20,19 @@ use super::waiter::{Waiter, Wake};
 use crate::loom::{Mutex, MutexGuard, Ordering};
 use crate::util::pair::Pair;
 
+/// What became of a timer's value ([`Unbuffered::offer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Offer {
+    /// A waiting receive took it.
+    Taken,
+    /// It waits for the next receive.
+    Left,
+    /// A value waited already; this one was dropped.
+    Dropped,
+    /// The channel is closed or has no receiver left.
+    Closed,
+}
+
 pub(crate) struct Unbuffered<T> {
     flags: Flags,
     state: Mutex<State<T>>,
@@ -204,6 +217,34 @@ impl<T> Unbuffered<T> {
             Err(value) => {
                 state.put_back.push_front(value);
                 self.refresh(&state, Queue::Senders);
+            }
+        }
+    }
+
+    /// A timer's firing: hands `value` to a waiting receiver, or leaves it
+    /// among the put-back values for the next receive if none waits there
+    /// already; otherwise drops it (a tick for a receiver that fell
+    /// behind).
+    pub(crate) fn offer(&self, value: T) -> Offer {
+        let mut state = self.lock();
+        if state.queues.is_gone() {
+            return Offer::Closed;
+        }
+        match self.hand_to_receiver(&mut state, value) {
+            Ok(wake) => {
+                drop(state);
+                wake.wake();
+                Offer::Taken
+            }
+            Err(value) if state.put_back.is_empty() => {
+                state.put_back.push_back(value);
+                self.refresh(&state, Queue::Senders);
+                Offer::Left
+            }
+            Err(value) => {
+                drop(state);
+                drop(value);
+                Offer::Dropped
             }
         }
     }

@@ -18,3 +18,4 @@ pub(crate) mod signal_pipe;
 pub(crate) mod slot;
 pub(crate) mod status;
 pub(crate) mod threads;
+pub(crate) mod timers;
