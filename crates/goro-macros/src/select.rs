@@ -10,6 +10,8 @@ use syn::{Error, Expr, Pat, Token};
 struct Branch {
     pat: Pat,
     op: Expr,
+    /// `, if cond`: the branch takes part only when `cond` holds.
+    guard: Option<Expr>,
     body: Expr,
 }
 
@@ -46,9 +48,26 @@ impl Parse for Select {
                 )
             })?;
             let op: Expr = input.parse()?;
-            input.parse::<Token![=>]>()?;
+            let guard = if input.peek(Token![,]) && input.peek2(Token![if]) {
+                input.parse::<Token![,]>()?;
+                input.parse::<Token![if]>()?;
+                Some(Expr::parse_without_eager_brace(input)?)
+            } else {
+                None
+            };
+            input.parse::<Token![=>]>().map_err(|e| {
+                Error::new(
+                    e.span(),
+                    "expected `=> body`, or `, if condition => body` for a guarded branch",
+                )
+            })?;
             let body = body(input)?;
-            branches.push(Branch { pat, op, body });
+            branches.push(Branch {
+                pat,
+                op,
+                guard,
+                body,
+            });
         }
         Ok(Select { branches, default })
     }
@@ -85,41 +104,73 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let mut binds = Vec::new();
     let mut refs = Vec::new();
+    // The committed branch's output leaves the operations' scope in
+    // `__GoroChosen`, so that the operations (and what they borrow) are
+    // dropped before the body runs: a body may assign what its operation
+    // borrowed (`a = None` for a closed channel).
+    let mut takes = TokenStream::new();
     let mut arms = TokenStream::new();
+    let mut variants = Vec::new();
     for (i, branch) in select.branches.iter().enumerate() {
-        let name = format_ident!("__goro_op{}", i, span = Span::mixed_site());
         let op = &branch.op;
         let span = op.span();
+        // Every use of the operation goes through `Selectable` and is
+        // located at it: an operation that is not a branch is reported
+        // there, in terms of `Selectable` (once for the operation, once
+        // for its output's type), and nowhere else.
+        let name = format_ident!("__goro_op{}", i, span = span);
+        let variant = format_ident!("__GoroBranch{}", i);
+        let op = match &branch.guard {
+            // The condition first: the operation is made only if it holds.
+            Some(guard) => quote_spanned! {span=>
+                if #guard {
+                    ::core::option::Option::Some(#op)
+                } else {
+                    ::core::option::Option::None
+                }
+            },
+            None => quote_spanned! {span=> #op },
+        };
+        let krate = located(&krate, span);
         binds.push((name.clone(), quote_spanned! {span=> #op }));
         refs.push(quote_spanned! {span=>
-            &mut #name as &mut (dyn #krate::__private::SelectOp + ::core::marker::Send)
+            #krate::chan::Selectable::as_op(&mut #name)
+        });
+        let output = quote_spanned! {span=>
+            #krate::chan::Selectable::take_output(&mut #name)
+        };
+        takes.extend(quote! {
+            ::core::option::Option::Some(#i) => __GoroChosen::#variant(#output),
         });
         let pat = &branch.pat;
         let body = &branch.body;
-        let output = quote_spanned! {span=>
-            #krate::__private::SelectOutput::take_output(&mut #name)
-        };
         arms.extend(quote! {
             #[allow(unused_braces)]
-            ::core::option::Option::Some(#i) => {
-                let #pat = #output;
+            __GoroChosen::#variant(__goro_output) => {
+                let #pat = __goro_output;
                 #body
             }
         });
+        variants.push(variant);
     }
     let has_default = select.default.is_some();
+    let mut default_variant = TokenStream::new();
     if let Some(default) = &select.default {
+        default_variant = quote! { __GoroDefault, };
+        takes.extend(quote! {
+            ::core::option::Option::None => __GoroChosen::__GoroDefault,
+        });
         arms.extend(quote! {
             #[allow(unused_braces)]
-            ::core::option::Option::None => { #default }
+            __GoroChosen::__GoroDefault => { #default }
         });
     }
-    let mut expanded = quote! {
+    let mut chosen = quote! {
         {
             let __goro_chosen = #krate::__private::select(&mut [#(#refs),*], #has_default).await;
             #[allow(unreachable_patterns)]
             match __goro_chosen {
-                #arms
+                #takes
                 _ => ::core::unreachable!("select! committed no branch"),
             }
         }
@@ -127,11 +178,41 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     // Each operation is bound by a `match` rather than a `let`, so that
     // temporaries in it (`time::after(d).recv()`) live through the select.
     for (name, op) in binds.into_iter().rev() {
-        expanded = quote! {
+        let span = op.span();
+        chosen = quote_spanned! {span=>
             match #op {
-                mut #name => #expanded
+                mut #name => #chosen
             }
         };
     }
-    Ok(expanded)
+    Ok(quote! {
+        {
+            #[allow(non_camel_case_types)]
+            enum __GoroChosen<#(#variants),*> {
+                #(#variants(#variants),)*
+                #default_variant
+            }
+            match #chosen {
+                #arms
+            }
+        }
+    })
+}
+
+/// `tokens`, reported at `at` (their name resolution unchanged).
+fn located(tokens: &TokenStream, at: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), located(&group.stream(), at));
+                inner.set_span(group.span().located_at(at));
+                return proc_macro2::TokenTree::Group(inner);
+            }
+            token.set_span(token.span().located_at(at));
+            token
+        })
+        .collect()
 }

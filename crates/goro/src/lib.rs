@@ -209,6 +209,8 @@ macro_rules! go {
 ///     v = rx.recv() => { /* v: Option<T>; None once rx's channel is closed */ }
 ///     r = tx.send(x) => { /* r: Result<(), SendError<T>> */ }
 ///     _ = timeout.recv() => { /* a goro::time::after channel */ }
+///     v = jobs.recv(), if open => { /* only while `open` holds */ }
+///     v = maybe.as_ref().map(|rx| rx.recv()) => { /* never while `maybe` is None */ }
 ///     default => { /* none was ready */ }
 /// }
 /// ```
@@ -228,6 +230,39 @@ macro_rules! go {
 /// The values sent and received must be `Send` (the select is a goroutine's
 /// state), and a branch's pattern must match every result (bind
 /// `v = rx.recv()` and match on `v` in the body).
+///
+/// Go's nil channel, which never fires, is an `Option` of an operation:
+/// a `None` branch never commits (see [`Selectable`](chan::Selectable)). A
+/// branch with a guard, `v = rx.recv(), if cond => ..`, is such an
+/// `Option`: its condition is evaluated first, and the operation is made
+/// only if it holds. A `select!` whose branches are all disabled waits
+/// forever, or takes `default`. The operations are dropped before the
+/// chosen body runs, so a body may change what its operation borrowed:
+///
+/// ```
+/// goro::run(async {
+///     let (a_tx, a_rx) = goro::chan::<u32>(0);
+///     let (b_tx, b_rx) = goro::chan::<u32>(0);
+///     goro::go!(async move { a_tx.send(1).await.unwrap() });
+///     goro::go!(async move { b_tx.send(2).await.unwrap() });
+///     // Merge until both are closed, disabling each once it is.
+///     let (mut a, mut b) = (Some(a_rx), Some(b_rx));
+///     let mut sum = 0;
+///     while a.is_some() || b.is_some() {
+///         goro::select! {
+///             v = a.as_ref().map(|rx| rx.recv()) => match v {
+///                 Some(v) => sum += v,
+///                 None => a = None,
+///             },
+///             v = b.as_ref().map(|rx| rx.recv()) => match v {
+///                 Some(v) => sum += v,
+///                 None => b = None,
+///             },
+///         }
+///     }
+///     assert_eq!(sum, 3);
+/// });
+/// ```
 ///
 /// # Examples
 ///

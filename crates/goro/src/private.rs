@@ -11,7 +11,7 @@ pub use std::process::ExitCode;
 
 pub use crate::builder::Builder;
 pub use crate::builder::Panic;
-pub use crate::chan::select::{select, SelectOp, SelectOutput};
+pub use crate::chan::select::{select, SelectOp};
 pub use crate::spawn::spawn;
 pub use goro_macros::{go_impl, select_impl};
 

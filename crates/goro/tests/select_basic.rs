@@ -172,3 +172,103 @@ fn select_against_select_balances_exactly() {
             assert!(c[0] + c[2] >= ROUNDS, "too few exchanges: {c:?}");
         });
 }
+
+#[goro::test]
+async fn a_false_guard_disables_its_branch_and_its_operation_is_not_made() {
+    let (tx, rx) = goro::chan::<u32>(1);
+    tx.send(7).await.unwrap();
+    let receivers = [rx];
+    let i = 5; // out of range: the operation must not be made
+    let got = goro::select! {
+        v = receivers[i].recv(), if i < receivers.len() => v,
+        default => None,
+    };
+    assert_eq!(got, None);
+    let i = 0;
+    let got = goro::select! {
+        v = receivers[i].recv(), if i < receivers.len() => v,
+        default => None,
+    };
+    assert_eq!(got, Some(7));
+}
+
+#[goro::test]
+async fn a_none_branch_never_fires_like_a_nil_channel() {
+    let (tx, rx) = goro::chan::<u32>(1);
+    tx.send(1).await.unwrap();
+    let nil: Option<&goro::chan::Receiver<u32>> = None;
+    let got = goro::select! {
+        v = nil.map(|rx| rx.recv()) => v.map(|v| v + 100),
+        default => Some(0),
+    };
+    assert_eq!(got, Some(0), "a None branch fired");
+    let some = Some(&rx);
+    let got = goro::select! {
+        v = some.map(|rx| rx.recv()) => v,
+        default => None,
+    };
+    assert_eq!(got, Some(1));
+}
+
+#[goro::test]
+async fn merging_two_channels_disables_each_once_closed() {
+    // Go's idiom: set a closed channel to nil so select stops choosing it.
+    let (a_tx, a_rx) = goro::chan::<u32>(0);
+    let (b_tx, b_rx) = goro::chan::<u32>(0);
+    goro::go!(async move {
+        for i in 0..50 {
+            a_tx.send(i).await.unwrap();
+        }
+    });
+    goro::go!(async move {
+        for i in 100..130 {
+            b_tx.send(i).await.unwrap();
+        }
+    });
+    let (mut a, mut b) = (Some(a_rx), Some(b_rx));
+    let mut got = Vec::new();
+    while a.is_some() || b.is_some() {
+        goro::select! {
+            v = a.as_ref().map(|rx| rx.recv()) => match v {
+                Some(v) => got.push(v),
+                None => a = None,
+            },
+            v = b.as_ref().map(|rx| rx.recv()) => match v {
+                Some(v) => got.push(v),
+                None => b = None,
+            },
+        }
+    }
+    got.sort_unstable();
+    let want: Vec<u32> = (0..50).chain(100..130).collect();
+    assert_eq!(got, want);
+}
+
+#[goro::test]
+async fn a_guarded_send_commits_only_when_enabled() {
+    let (tx, rx) = goro::chan::<u32>(1);
+    let full = false;
+    goro::select! {
+        r = tx.send(1), if !full => r.unwrap(),
+        default => panic!("the send was enabled and had room"),
+    }
+    let full = tx.len() == tx.cap();
+    goro::select! {
+        _ = tx.send(2), if !full => panic!("a disabled send committed"),
+        default => {}
+    }
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(rx.try_recv().is_err());
+}
+
+#[goro::test]
+async fn every_branch_disabled_takes_default() {
+    let (_tx, rx) = goro::chan::<u32>(0);
+    let off = false;
+    let got = goro::select! {
+        v = rx.recv(), if off => v,
+        v = None::<goro::chan::Recv<'_, u32>> => v,
+        default => Some(9),
+    };
+    assert_eq!(got, Some(9));
+}

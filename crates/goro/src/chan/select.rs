@@ -39,14 +39,36 @@ use crate::util::watched;
 /// The most branches one `select!` may have.
 pub(crate) const MAX_BRANCHES: usize = 64;
 
-/// A channel operation that can be a branch of [`select!`](crate::select!).
+/// What can be a branch of [`select!`](crate::select!): a goro channel
+/// operation (`rx.recv()`, `tx.send(v)`), or an `Option` of one, where
+/// `None` never fires (Go's nil channel).
+///
+/// Other futures cannot be branches: exactly-once commit needs every
+/// branch to take part in the select's protocol. Use `tokio::select!` for
+/// those.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a branch of goro::select!",
     label = "not a goro channel operation",
     note = "a branch is `pattern = rx.recv()` or `pattern = tx.send(value)` on a goro channel \
-            (the timers of goro::time deliver on goro receivers); exactly-once commit is \
-            impossible for other futures: use tokio::select! for those"
+            whose values are Send, or an Option of one (the timers of goro::time deliver on goro \
+            receivers); exactly-once commit is impossible for other futures: use tokio::select! \
+            for those"
 )]
+pub trait Selectable {
+    /// `Option<T>` for a receive, `Result<(), SendError<T>>` for a send:
+    /// what a committed branch binds to its pattern.
+    #[doc(hidden)]
+    type Output;
+    /// The operation as the select engine drives it.
+    #[doc(hidden)]
+    fn as_op(&mut self) -> &mut (dyn SelectOp + std::marker::Send);
+    /// The committed operation's result.
+    #[doc(hidden)]
+    fn take_output(&mut self) -> Self::Output;
+}
+
+/// A channel operation that can be a branch of [`select!`](crate::select!).
+#[doc(hidden)]
 pub trait SelectOp {
     #[doc(hidden)]
     fn try_now(&mut self, hinted: bool) -> bool;
@@ -56,19 +78,6 @@ pub trait SelectOp {
     fn unregister(&mut self);
     #[doc(hidden)]
     fn settle(&mut self) -> bool;
-}
-
-/// What a committed branch binds to its pattern.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a branch of goro::select!",
-    label = "not a goro channel operation",
-    note = "a branch is `pattern = rx.recv()` or `pattern = tx.send(value)` on a goro channel"
-)]
-pub trait SelectOutput {
-    /// `Option<T>` for a receive, `Result<(), SendError<T>>` for a send.
-    type Output;
-    #[doc(hidden)]
-    fn take_output(&mut self) -> Self::Output;
 }
 
 /// An operation's place in a selection.
@@ -114,20 +123,60 @@ macro_rules! select_op {
 select_op!(Recv);
 select_op!(Send);
 
-impl<T> SelectOutput for Recv<'_, T> {
+impl<'a, T: std::marker::Send> Selectable for Recv<'a, T> {
     type Output = Option<T>;
+    #[inline(always)]
+    fn as_op(&mut self) -> &mut (dyn SelectOp + std::marker::Send) {
+        self
+    }
     fn take_output(&mut self) -> Option<T> {
         self.done.take().expect("the committed branch has a result")
     }
 }
 
-impl<T> SelectOutput for Send<'_, T> {
+impl<'a, T: std::marker::Send> Selectable for Send<'a, T> {
     type Output = Result<(), SendError<T>>;
+    #[inline(always)]
+    fn as_op(&mut self) -> &mut (dyn SelectOp + std::marker::Send) {
+        self
+    }
     fn take_output(&mut self) -> Self::Output {
         self.done
             .take()
             .expect("the committed branch has a result")
             .map_err(SendError)
+    }
+}
+
+/// `None` never fires, as a nil channel in Go; `Some(op)` is `op`.
+impl<S: Selectable + std::marker::Send> Selectable for Option<S> {
+    type Output = S::Output;
+    #[inline(always)]
+    fn as_op(&mut self) -> &mut (dyn SelectOp + std::marker::Send) {
+        self
+    }
+    fn take_output(&mut self) -> S::Output {
+        self.as_mut()
+            .expect("a `None` branch never commits")
+            .take_output()
+    }
+}
+
+impl<S: Selectable> SelectOp for Option<S> {
+    fn try_now(&mut self, hinted: bool) -> bool {
+        self.as_mut().is_some_and(|s| s.as_op().try_now(hinted))
+    }
+    fn register(&mut self, r: Registration<'_>) -> bool {
+        // Nothing to queue: it waits, and nothing will ever claim it.
+        self.as_mut().is_none_or(|s| s.as_op().register(r))
+    }
+    fn unregister(&mut self) {
+        if let Some(s) = self {
+            s.as_op().unregister();
+        }
+    }
+    fn settle(&mut self) -> bool {
+        self.as_mut().is_some_and(|s| s.as_op().settle())
     }
 }
 
