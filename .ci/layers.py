@@ -17,7 +17,7 @@ LAYERS = [
     ["runtime"],
     ["trace"],
     ["builder", "spawn", "sched", "dump", "quit", "deadlock"],
-    ["chan", "sync", "time", "net"],
+    ["chan", "sync", "time", "net", "context", "signal"],
     ["__private", "lib"],
 ]
 

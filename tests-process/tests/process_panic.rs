@@ -212,3 +212,24 @@ fn no_goroutine_runs_while_a_panicking_one_unwinds() {
         assert!(!ended.stdout.contains("main committed"), "{ended:?}");
     }
 }
+
+#[test]
+fn a_panicking_errgroup_member_ends_the_process_naming_its_go_call() {
+    let ended = run(fixture("errgroup-member-panics"));
+    assert_eq!(ended.code(), Some(2), "{ended:?}");
+    assert!(
+        ended.stderr.starts_with("panic: member boom\n\ngoroutine "),
+        "{ended:?}"
+    );
+    let line = line_of(
+        "src/bin/fixture_process.rs",
+        "// spawn site: errgroup member",
+    );
+    assert!(
+        ended.stderr.contains(&format!(
+            " spawned at tests-process/src/bin/fixture_process.rs:{line}\n"
+        )),
+        "{ended:?}"
+    );
+    assert!(!ended.stdout.contains("not reached"), "{ended:?}");
+}

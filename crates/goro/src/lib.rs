@@ -128,7 +128,10 @@ mod spawn;
 mod util;
 
 pub mod chan;
+pub mod context;
 pub mod net;
+#[cfg(unix)]
+pub mod signal;
 pub mod sync;
 pub mod time;
 #[cfg(feature = "trace")]

@@ -24,6 +24,11 @@ fn binary(name: &str) -> &'static str {
         "select_timeout" => env!("CARGO_BIN_EXE_select_timeout"),
         "sieve" => env!("CARGO_BIN_EXE_sieve"),
         "worker_pool" => env!("CARGO_BIN_EXE_worker_pool"),
+        "timers" => env!("CARGO_BIN_EXE_timers"),
+        "tickers" => env!("CARGO_BIN_EXE_tickers"),
+        "context" => env!("CARGO_BIN_EXE_context"),
+        "errgroup" => env!("CARGO_BIN_EXE_errgroup"),
+        "signals" => env!("CARGO_BIN_EXE_signals"),
         other => panic!(
             "no binary {other:?} in goro-tests-process: add a [[bin]] for \
              examples/{other}.rs to tests-process/Cargo.toml and an arm here"
