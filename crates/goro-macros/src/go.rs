@@ -61,17 +61,24 @@ fn bind_args<'a>(args: impl Iterator<Item = &'a Expr>) -> (TokenStream, Vec<syn:
 
 fn expand_call(krate: &TokenStream, call: ExprCall) -> TokenStream {
     let mut lets = TokenStream::new();
-    // A path names a function (or a local): evaluating it has no effect, and
-    // leaving it in place keeps generic functions' inference intact.
-    let callee = match *call.func {
-        Expr::Path(path) => path.into_token_stream(),
+    let name = format_ident!("__goro_fn", span = Span::mixed_site());
+    match peel(*call.func) {
+        // A function or a local func value: copied into the goroutine, as
+        // Go copies a func value, so that a `Clone` closure can start any
+        // number of goroutines. The path stays the callee's type, so a
+        // generic function is still inferred from the arguments.
+        Expr::Path(path) => {
+            let span = path.span();
+            lets.extend(quote_spanned! {span=>
+                let #name = ::core::clone::Clone::clone(&#path);
+            });
+        }
         func => {
-            let name = format_ident!("__goro_fn", span = Span::mixed_site());
             let span = func.span();
             lets.extend(quote_spanned! {span=> #[allow(unused_mut)] let mut #name = #func; });
-            name.into_token_stream()
         }
-    };
+    }
+    let callee = name.into_token_stream();
     let (arg_lets, args) = bind_args(call.args.iter());
     lets.extend(arg_lets);
     let span = call.paren_token.span.join();

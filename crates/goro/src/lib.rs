@@ -144,9 +144,13 @@ pub mod __private;
 /// Starts a goroutine: `go!(f(a, b))`, `go!(recv.method(a))` or
 /// `go!(future)`. Returns a [`JoinHandle`] at once.
 ///
-/// For a call, the function (unless it is a plain path), the receiver and
-/// the arguments are evaluated now, in the calling goroutine, left to right;
-/// the call itself runs in the new goroutine. If the call returns a future,
+/// For a call, the function, the receiver and the arguments are evaluated
+/// now, in the calling goroutine, left to right; the call itself runs in
+/// the new goroutine. A function named by a path (a `fn`, or a local
+/// closure: Go's func value) is copied into the goroutine with `Clone`, so
+/// one closure can start any number of goroutines; a closure called on the
+/// spot needs its parentheses, `go!((|msg: &str| ..)("going"))`, and gets
+/// no warning for them. If the call returns a future,
 /// the goroutine awaits it; otherwise the goroutine's result is the call's
 /// value. Any other expression must be a future (an `async` block, a
 /// variable holding a future), which becomes the goroutine.

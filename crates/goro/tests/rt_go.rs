@@ -231,3 +231,39 @@ async fn a_parenthesised_or_forwarded_call_is_still_a_call() {
     let id = handle.id();
     assert_eq!(handle.await.unwrap(), Some(id));
 }
+
+/// Go's `go func(msg string) { .. }("going")`: no warning in the caller's
+/// code from the parentheses go! needs around a closure callee.
+#[deny(unused_parens)]
+#[goro::test]
+async fn an_immediately_called_closure_needs_its_parentheses_and_gets_no_warning() {
+    let (tx, rx) = goro::chan::<String>(1);
+    goro::go!((move |msg: &str| tx.try_send(msg.to_string()).unwrap())(
+        "going"
+    ));
+    assert_eq!(rx.recv().await.as_deref(), Some("going"));
+}
+
+/// A local closure that is `Clone` is a func value: go! copies it, so it
+/// starts any number of goroutines without `.clone()` at each call.
+#[goro::test]
+async fn a_clone_closure_starts_many_goroutines_like_a_go_func_value() {
+    let (tx, rx) = goro::chan::<u32>(8);
+    let prefix = std::sync::Arc::new(100u32);
+    let worker = move |id: u32| {
+        let tx = tx.clone();
+        let prefix = prefix.clone();
+        async move { tx.send(*prefix + id).await.unwrap() }
+    };
+    for id in 1..=3 {
+        goro::go!(worker(id));
+    }
+    goro::go!(worker(4));
+    drop(worker);
+    let mut got: Vec<u32> = Vec::new();
+    for _ in 0..4 {
+        got.push(rx.recv().await.unwrap());
+    }
+    got.sort_unstable();
+    assert_eq!(got, [101, 102, 103, 104]);
+}

@@ -101,7 +101,7 @@ use std::sync::Arc;
 pub(crate) use self::core::Offer;
 pub use error::{SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, Recv};
-pub use select::Selectable;
+pub use select::{select_slice, try_select_slice, Selectable};
 pub use sender::{Send, Sender};
 
 /// Makes a channel of `T` with room for `cap` values; `cap == 0` makes an

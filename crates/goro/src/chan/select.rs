@@ -148,6 +148,59 @@ impl<'a, T: std::marker::Send> Selectable for Send<'a, T> {
     }
 }
 
+/// Waits on any number of operations of one kind and commits exactly one:
+/// Go's `reflect.Select`, for a set of channels known only at run time.
+/// Returns the index of the operation that committed and its output
+/// (`Option<T>` for a receive, `Result<(), SendError<T>>` for a send).
+///
+/// The operations are taken by value and dropped when it returns, as a
+/// [`select!`](crate::select!)'s are: the losing ones commit nothing. An
+/// operation may be an `Option` (`None` never fires); with no operation,
+/// or all `None`, it waits forever.
+///
+/// # Examples
+///
+/// Receive from whichever of many channels has a value first:
+///
+/// ```
+/// goro::run(async {
+///     let channels: Vec<_> = (0..100).map(|_| goro::chan::<u32>(1)).collect();
+///     channels[42].0.send(7).await.unwrap();
+///     let (i, v) = goro::chan::select_slice(channels.iter().map(|(_, rx)| rx.recv())).await;
+///     assert_eq!((i, v), (42, Some(7)));
+/// });
+/// ```
+pub async fn select_slice<S, I>(ops: I) -> (usize, S::Output)
+where
+    S: Selectable + std::marker::Send,
+    I: IntoIterator<Item = S>,
+{
+    let mut ops: Vec<S> = ops.into_iter().collect();
+    let chosen = {
+        let mut refs: Vec<&mut (dyn SelectOp + std::marker::Send)> =
+            ops.iter_mut().map(Selectable::as_op).collect();
+        select(&mut refs, false).await
+    };
+    let i = chosen.expect("a select without default commits an operation");
+    (i, ops[i].take_output())
+}
+
+/// [`select_slice`] with a `default`: commits an operation that can
+/// proceed at once, or returns `None` without waiting.
+pub async fn try_select_slice<S, I>(ops: I) -> Option<(usize, S::Output)>
+where
+    S: Selectable + std::marker::Send,
+    I: IntoIterator<Item = S>,
+{
+    let mut ops: Vec<S> = ops.into_iter().collect();
+    let chosen = {
+        let mut refs: Vec<&mut (dyn SelectOp + std::marker::Send)> =
+            ops.iter_mut().map(Selectable::as_op).collect();
+        select(&mut refs, true).await
+    };
+    chosen.map(|i| (i, ops[i].take_output()))
+}
+
 /// `None` never fires, as a nil channel in Go; `Some(op)` is `op`.
 impl<S: Selectable + std::marker::Send> Selectable for Option<S> {
     type Output = S::Output;
@@ -202,8 +255,8 @@ pub fn select<'a, 'b>(
     default: bool,
 ) -> Select<'a, 'b> {
     assert!(
-        ops.len() <= MAX_BRANCHES,
-        "select! takes at most {MAX_BRANCHES} branches"
+        ops.len() <= 1 << 31,
+        "a select takes at most 2^31 operations"
     );
     Select {
         ops,
@@ -226,21 +279,34 @@ impl Select<'_, '_> {
         self.ops[op].settle()
     }
 
-    /// Steps 1 and 2 of the module's description.
+    /// Steps 1 and 2 of the module's description, with the random order
+    /// on the stack for `select!`'s branches, or on the heap for a longer
+    /// slice (`select_slice`).
     fn start(&mut self, cx: &mut Context<'_>) -> Poll<Option<usize>> {
+        let n = self.ops.len();
+        if n <= MAX_BRANCHES {
+            let mut order = [0u8; MAX_BRANCHES];
+            self.start_in(cx, &mut order[..n])
+        } else {
+            let mut order = vec![0u32; n];
+            self.start_in(cx, &mut order)
+        }
+    }
+
+    #[inline(always)]
+    fn start_in<I: Index>(&mut self, cx: &mut Context<'_>, order: &mut [I]) -> Poll<Option<usize>> {
         let this = self;
-        let n = this.ops.len();
-        let mut order = [0u8; MAX_BRANCHES];
+        let n = order.len();
         // The first pass skips unbuffered channels with no counterpart in
         // sight: queueing checks them again under their locks. A `default`
         // needs every operation really tried, and so does a pass after a
         // queueing found one ready after all.
         let mut hinted = !this.default;
         'attempt: loop {
-            shuffle(&mut order[..n]);
-            for &i in &order[..n] {
-                if this.ops[usize::from(i)].try_now(hinted) {
-                    return Poll::Ready(Some(usize::from(i)));
+            shuffle(order);
+            for &i in &*order {
+                if this.ops[i.get()].try_now(hinted) {
+                    return Poll::Ready(Some(i.get()));
                 }
             }
             hinted = false;
@@ -251,8 +317,8 @@ impl Select<'_, '_> {
             // at once (those left untaken are given back together).
             let mut handles = Selection::shared(watched::waker(cx.waker()), n + 1);
             let selection = handles.take();
-            for (k, &i) in order[..n].iter().enumerate() {
-                let op = usize::from(i);
+            for (k, &i) in order.iter().enumerate() {
+                let op = i.get();
                 let registration = Registration {
                     selection: handles.take(),
                     op,
@@ -263,7 +329,7 @@ impl Select<'_, '_> {
                     // unless a counterpart claimed us meanwhile.
                     if selection.try_abort() {
                         for &j in &order[..k] {
-                            this.ops[usize::from(j)].unregister();
+                            this.ops[j.get()].unregister();
                         }
                         continue 'attempt;
                     }
@@ -340,12 +406,41 @@ fn take_default(cx: &mut Context<'_>) -> Poll<Option<usize>> {
     }
 }
 
+/// An operation's index in a random order: `u8` for `select!`'s at most
+/// `MAX_BRANCHES`, `u32` for a slice.
+trait Index: Copy {
+    fn new(i: usize) -> Self;
+    fn get(self) -> usize;
+}
+
+impl Index for u8 {
+    #[inline(always)]
+    fn new(i: usize) -> u8 {
+        i as u8
+    }
+    #[inline(always)]
+    fn get(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Index for u32 {
+    #[inline(always)]
+    fn new(i: usize) -> u32 {
+        i as u32
+    }
+    #[inline(always)]
+    fn get(self) -> usize {
+        self as usize
+    }
+}
+
 /// Fills `order` with `0..len` in a uniformly random order (Fisher-Yates,
 /// with a per-thread xorshift generator). Under loom the order is fixed, so
 /// that model runs repeat.
-fn shuffle(order: &mut [u8]) {
+fn shuffle<I: Index>(order: &mut [I]) {
     for (i, slot) in order.iter_mut().enumerate() {
-        *slot = i as u8;
+        *slot = I::new(i);
     }
     if cfg!(goro_loom) {
         return;
