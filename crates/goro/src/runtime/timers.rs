@@ -17,13 +17,14 @@
 //! thread takes due entries out of the heap and fires them after letting
 //! the heap's lock go; entries taken out are dropped after it too.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, PoisonError, Weak};
 use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
 use futures::task::AtomicWaker;
 
+use crate::loom::{AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+#[cfg(not(goro_loom))]
 use crate::runtime::threads;
 
 /// Something in the heap: told when its deadline comes.
@@ -85,6 +86,13 @@ impl Heap {
         node
     }
 
+    /// Takes out the entries due at `now`, earliest first.
+    fn take_due(&mut self, now: Instant, due: &mut Vec<Node>) {
+        while self.nodes.first().is_some_and(|node| node.at <= now) {
+            due.push(self.remove(0));
+        }
+    }
+
     /// Takes `what`'s entry out, if it has one.
     fn take(&mut self, what: &dyn Due) -> Option<Node> {
         match what.slot().load(Ordering::Relaxed) {
@@ -138,9 +146,8 @@ struct Driver {
     wake: Condvar,
 }
 
-fn driver() -> &'static Driver {
-    static DRIVER: OnceLock<Driver> = OnceLock::new();
-    DRIVER.get_or_init(|| Driver {
+fn new_driver() -> Driver {
+    Driver {
         heap: Mutex::new(Heap {
             nodes: Vec::new(),
             seq: 0,
@@ -149,7 +156,23 @@ fn driver() -> &'static Driver {
             started: false,
         }),
         wake: Condvar::new(),
-    })
+    }
+}
+
+#[cfg(not(goro_loom))]
+fn driver() -> &'static Driver {
+    static DRIVER: std::sync::OnceLock<Driver> = std::sync::OnceLock::new();
+    DRIVER.get_or_init(new_driver)
+}
+
+/// Under loom, a driver per model run; its thread is the model's, which
+/// calls `fire_due`.
+#[cfg(goro_loom)]
+fn driver() -> &'static Driver {
+    loom::lazy_static! {
+        static ref DRIVER: Driver = new_driver();
+    }
+    &DRIVER
 }
 
 impl Driver {
@@ -175,14 +198,13 @@ impl Driver {
     }
 
     /// The thread's loop.
+    #[cfg(not(goro_loom))]
     fn serve(&self) -> ! {
         let mut due = Vec::new();
         let mut heap = self.lock();
         loop {
             let now = Instant::now();
-            while heap.nodes.first().is_some_and(|node| node.at <= now) {
-                due.push(heap.remove(0));
-            }
+            heap.take_due(now, &mut due);
             if !due.is_empty() {
                 drop(heap);
                 for node in due.drain(..) {
@@ -206,8 +228,24 @@ impl Driver {
     }
 }
 
+/// Fires what is due now, on the calling thread: the timer thread's work,
+/// for loom models (which have no timer thread).
+#[cfg(goro_loom)]
+pub(crate) fn fire_due() {
+    let now = Instant::now();
+    let mut due = Vec::new();
+    driver().lock().take_due(now, &mut due);
+    for node in due {
+        node.what.due(node.seq, node.at, now);
+    }
+}
+
+#[cfg(goro_loom)]
+fn start() {}
+
 /// Starts the timer thread; a process that cannot start it cannot keep
 /// time, and stops with the reason.
+#[cfg(not(goro_loom))]
 fn start() {
     let spawned = std::thread::Builder::new()
         .name("goro-timer".into())
@@ -225,6 +263,7 @@ fn start() {
 
 /// Asks the kernel to end the thread's timed waits within a microsecond
 /// of their deadline rather than the default 50.
+#[cfg(not(goro_loom))]
 fn fine_slack() {
     #[cfg(target_os = "linux")]
     {

@@ -449,3 +449,58 @@ impl Deliver for Fire {
         }
     }
 }
+
+#[cfg(all(test, goro_loom))]
+mod loom_tests {
+    use super::*;
+    use crate::chan::TryRecvError;
+    use crate::runtime::timers::{alarms_armed, fire_due};
+
+    /// A due timer fired by the timer thread while it is stopped and a
+    /// receive is tried: exactly one of "stop says true" and "the receive
+    /// got the value", and no value is left behind.
+    #[test]
+    fn stop_racing_the_fire_and_a_receive() {
+        loom::model(|| {
+            let timer = Arc::new(Timer::new(Duration::ZERO));
+            let firing = loom::thread::spawn(fire_due);
+            let receiver = timer.clone();
+            let receiving = loom::thread::spawn(move || receiver.c.try_recv().is_ok());
+            let stopped = timer.stop();
+            firing.join().unwrap();
+            let received = receiving.join().unwrap();
+            assert!(stopped != received, "stopped {stopped}, received {received}");
+            assert_eq!(timer.c.try_recv(), Err(TryRecvError::Empty));
+            assert!(!alarms_armed());
+        });
+    }
+
+    /// A reset racing the fire of the arming before: the stale value never
+    /// stays, and the new arming counts.
+    #[test]
+    fn reset_racing_the_fire() {
+        loom::model(|| {
+            let timer = Timer::new(Duration::ZERO);
+            let firing = loom::thread::spawn(fire_due);
+            assert!(timer.reset(Duration::from_secs(3600)), "armed, or its value drained");
+            firing.join().unwrap();
+            assert_eq!(timer.c.try_recv(), Err(TryRecvError::Empty));
+            assert!(alarms_armed());
+            assert!(timer.stop());
+            assert!(!alarms_armed());
+        });
+    }
+
+    /// The last receiver dropped while the timer fires: the alarm ends
+    /// disarmed either way, and the count of armed alarms agrees.
+    #[test]
+    fn receivers_gone_racing_the_fire() {
+        loom::model(|| {
+            let c = after(Duration::ZERO);
+            let firing = loom::thread::spawn(fire_due);
+            drop(c);
+            firing.join().unwrap();
+            assert!(!alarms_armed());
+        });
+    }
+}
