@@ -46,7 +46,15 @@ struct Node {
     what: Arc<dyn Due>,
 }
 
-/// A binary min-heap of deadlines whose entries know their places.
+/// Children per node of the heap: four, as Go's timer heap has, for a
+/// shallower heap (fewer entries moved, and told their places, per pop).
+const ARITY: usize = 4;
+
+/// Entries the thread fires per taking of the heap's lock, so that
+/// goroutines starting sleeps are not kept waiting behind a long batch.
+const BATCH: usize = 64;
+
+/// A 4-ary min-heap of deadlines whose entries know their places.
 struct Heap {
     nodes: Vec<Node>,
     /// The last sequence number given out.
@@ -86,9 +94,9 @@ impl Heap {
         node
     }
 
-    /// Takes out the entries due at `now`, earliest first.
+    /// Takes out up to `BATCH` entries due at `now`, earliest first.
     fn take_due(&mut self, now: Instant, due: &mut Vec<Node>) {
-        while self.nodes.first().is_some_and(|node| node.at <= now) {
+        while due.len() < BATCH && self.nodes.first().is_some_and(|node| node.at <= now) {
             due.push(self.remove(0));
         }
     }
@@ -105,7 +113,7 @@ impl Heap {
     fn up(&mut self, mut i: usize) -> bool {
         let from = i;
         while i > 0 {
-            let parent = (i - 1) / 2;
+            let parent = (i - 1) / ARITY;
             if !self.earlier(i, parent) {
                 break;
             }
@@ -120,15 +128,16 @@ impl Heap {
     fn down(&mut self, mut i: usize) {
         let len = self.nodes.len();
         loop {
-            let left = 2 * i + 1;
-            if left >= len {
+            let first = ARITY * i + 1;
+            if first >= len {
                 break;
             }
-            let child = if left + 1 < len && self.earlier(left + 1, left) {
-                left + 1
-            } else {
-                left
-            };
+            let mut child = first;
+            for other in first + 1..(first + ARITY).min(len) {
+                if self.earlier(other, child) {
+                    child = other;
+                }
+            }
             if !self.earlier(child, i) {
                 break;
             }
@@ -206,6 +215,9 @@ impl Driver {
             let now = Instant::now();
             heap.take_due(now, &mut due);
             if !due.is_empty() {
+                // Busy, and back for the heap before it waits: entries
+                // that come in meanwhile need not wake it.
+                heap.until = Some(now);
                 drop(heap);
                 for node in due.drain(..) {
                     node.what.due(node.seq, node.at, now);
@@ -494,5 +506,92 @@ impl<D: Deliver> Wake for Alarm<D> {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.disarm(|_, _| ());
+    }
+}
+
+#[cfg(all(test, not(goro_loom)))]
+mod tests {
+    use super::*;
+
+    struct Mark(AtomicUsize);
+
+    impl Due for Mark {
+        fn slot(&self) -> &AtomicUsize {
+            &self.0
+        }
+        fn due(&self, _seq: u64, _at: Instant, _now: Instant) {}
+    }
+
+    fn heap() -> Heap {
+        Heap {
+            nodes: Vec::new(),
+            seq: 0,
+            alarms: 0,
+            until: None,
+            started: true,
+        }
+    }
+
+    /// Every entry's slot names its place, and no child is earlier than
+    /// its parent.
+    fn check(heap: &Heap) {
+        for (i, node) in heap.nodes.iter().enumerate() {
+            assert_eq!(node.what.slot().load(Ordering::Relaxed), i + 1);
+            if i > 0 {
+                assert!(
+                    !heap.earlier(i, (i - 1) / ARITY),
+                    "entry {i} above its parent"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn entries_leave_in_deadline_order_and_removals_keep_the_heap() {
+        let base = Instant::now();
+        let mut heap = heap();
+        let marks: Vec<Arc<Mark>> = (0..500)
+            .map(|_| Arc::new(Mark(AtomicUsize::new(0))))
+            .collect();
+        for (k, mark) in marks.iter().enumerate() {
+            // Scrambled deadlines, some equal (ordered then by arming).
+            let at = base + Duration::from_micros((k as u64 * 7919) % 250);
+            heap.seq += 1;
+            let seq = heap.seq;
+            let what: Arc<dyn Due> = mark.clone();
+            heap.insert(Node { at, seq, what });
+        }
+        check(&heap);
+        // Stop every third one, wherever it sits.
+        for mark in marks.iter().step_by(3) {
+            assert!(heap.take(&**mark).is_some());
+            assert!(heap.take(&**mark).is_none(), "taken twice");
+            check(&heap);
+        }
+        let mut due = Vec::new();
+        let mut last = (base, 0);
+        loop {
+            heap.take_due(base + Duration::from_secs(1), &mut due);
+            if due.is_empty() {
+                break;
+            }
+            for node in due.drain(..) {
+                assert!((node.at, node.seq) > last, "out of order");
+                last = (node.at, node.seq);
+                assert_eq!(node.what.slot().load(Ordering::Relaxed), 0);
+            }
+            check(&heap);
+        }
+        assert!(heap.nodes.is_empty());
+    }
+
+    #[test]
+    fn the_next_tick_skips_ticks_the_thread_was_late_for() {
+        let at = Instant::now();
+        let ms = Duration::from_millis(1);
+        assert_eq!(next_tick(at, ms, at), Some(at + ms));
+        assert_eq!(next_tick(at, ms, at + ms * 3 + ms / 2), Some(at + ms * 4));
+        assert_eq!(next_tick(at, ms, at + ms * 4), Some(at + ms * 5));
+        assert_eq!(next_tick(at, Duration::MAX, at), None);
     }
 }

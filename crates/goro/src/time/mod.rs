@@ -469,7 +469,10 @@ mod loom_tests {
             let stopped = timer.stop();
             firing.join().unwrap();
             let received = receiving.join().unwrap();
-            assert!(stopped != received, "stopped {stopped}, received {received}");
+            assert!(
+                stopped != received,
+                "stopped {stopped}, received {received}"
+            );
             assert_eq!(timer.c.try_recv(), Err(TryRecvError::Empty));
             assert!(!alarms_armed());
         });
@@ -482,7 +485,10 @@ mod loom_tests {
         loom::model(|| {
             let timer = Timer::new(Duration::ZERO);
             let firing = loom::thread::spawn(fire_due);
-            assert!(timer.reset(Duration::from_secs(3600)), "armed, or its value drained");
+            assert!(
+                timer.reset(Duration::from_secs(3600)),
+                "armed, or its value drained"
+            );
             firing.join().unwrap();
             assert_eq!(timer.c.try_recv(), Err(TryRecvError::Empty));
             assert!(alarms_armed());
