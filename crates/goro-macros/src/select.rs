@@ -111,13 +111,15 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let mut takes = TokenStream::new();
     let mut arms = TokenStream::new();
     let mut variants = Vec::new();
+    let mut takers = Vec::new();
     for (i, branch) in select.branches.iter().enumerate() {
         let op = &branch.op;
         let span = op.span();
-        // Every use of the operation goes through `Selectable` and is
-        // located at it: an operation that is not a branch is reported
-        // there, in terms of `Selectable` (once for the operation, once
-        // for its output's type), and nowhere else.
+        // One call, `chan::branch`, located at the operation, gives the
+        // operation to drive and a function that takes its output later
+        // (`__goro_take{i}`): an operation that is not a branch is
+        // reported there, once, in terms of `Selectable`, and the rest of
+        // the expansion names no type of it that could fail again.
         let name = format_ident!("__goro_op{}", i, span = span);
         let variant = format_ident!("__GoroBranch{}", i);
         let op = match &branch.guard {
@@ -133,12 +135,16 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         };
         let krate = located(&krate, span);
         binds.push((name.clone(), quote_spanned! {span=> #op }));
+        let taker = format_ident!("__goro_take{}", i, span = span);
         refs.push(quote_spanned! {span=>
-            #krate::chan::Selectable::as_op(&mut #name)
+            {
+                let (op, take) = #krate::chan::branch(&mut #name);
+                #taker = take;
+                op
+            }
         });
-        let output = quote_spanned! {span=>
-            #krate::chan::Selectable::take_output(&mut #name)
-        };
+        takers.push(taker.clone());
+        let output = quote_spanned! {span=> #taker(&mut #name) };
         takes.extend(quote! {
             ::core::option::Option::Some(#i) => __GoroChosen::#variant(#output),
         });
@@ -167,6 +173,7 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let mut chosen = quote! {
         {
+            #(let #takers;)*
             let __goro_chosen = #krate::__private::select(&mut [#(#refs),*], #has_default).await;
             #[allow(unreachable_patterns)]
             match __goro_chosen {

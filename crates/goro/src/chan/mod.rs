@@ -101,6 +101,8 @@ use std::sync::Arc;
 pub(crate) use self::core::Offer;
 pub use error::{SendError, TryRecvError, TrySendError};
 pub use receiver::{Receiver, Recv};
+#[doc(hidden)]
+pub use select::{branch, Branch};
 pub use select::{select_slice, try_select_slice, Selectable};
 pub use sender::{Send, Sender};
 

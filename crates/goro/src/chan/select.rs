@@ -67,6 +67,47 @@ pub trait Selectable {
     fn take_output(&mut self) -> Self::Output;
 }
 
+/// A branch as `select!` uses it: the operation to drive and how to take
+/// its output later, from one call, so that a branch that is not
+/// [`Selectable`] is reported once.
+#[doc(hidden)]
+#[inline(always)]
+pub fn branch<O, S: Branch<O>>(
+    s: &mut S,
+) -> (&mut (dyn SelectOp + std::marker::Send), fn(&mut S) -> O) {
+    (s.op(), S::take)
+}
+
+/// [`Selectable`] with its output as a parameter: `select!` names no
+/// associated type of a branch, which would be a second error for a bad
+/// one.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a branch of goro::select!",
+    label = "not a goro channel operation",
+    note = "a branch is `pattern = rx.recv()` or `pattern = tx.send(value)` on a goro channel \
+            whose values are Send, or an Option of one (the timers of goro::time deliver on goro \
+            receivers); exactly-once commit is impossible for other futures: use tokio::select! \
+            for those"
+)]
+pub trait Branch<O> {
+    #[doc(hidden)]
+    fn op(&mut self) -> &mut (dyn SelectOp + std::marker::Send);
+    #[doc(hidden)]
+    fn take(&mut self) -> O;
+}
+
+impl<S: Selectable> Branch<S::Output> for S {
+    #[inline(always)]
+    fn op(&mut self) -> &mut (dyn SelectOp + std::marker::Send) {
+        self.as_op()
+    }
+    #[inline(always)]
+    fn take(&mut self) -> S::Output {
+        self.take_output()
+    }
+}
+
 /// A channel operation that can be a branch of [`select!`](crate::select!).
 #[doc(hidden)]
 pub trait SelectOp {
