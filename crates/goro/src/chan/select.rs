@@ -216,14 +216,9 @@ where
     S: Selectable + std::marker::Send,
     I: IntoIterator<Item = S>,
 {
-    let mut ops: Vec<S> = ops.into_iter().collect();
-    let chosen = {
-        let mut refs: Vec<&mut (dyn SelectOp + std::marker::Send)> =
-            ops.iter_mut().map(Selectable::as_op).collect();
-        select(&mut refs, false).await
-    };
-    let i = chosen.expect("a select without default commits an operation");
-    (i, ops[i].take_output())
+    select_owned(ops, false)
+        .await
+        .expect("a select without default commits an operation")
 }
 
 /// [`select_slice`] with a `default`: commits an operation that can
@@ -233,11 +228,21 @@ where
     S: Selectable + std::marker::Send,
     I: IntoIterator<Item = S>,
 {
+    select_owned(ops, true).await
+}
+
+/// The slice selects: owns the operations, so that they are dropped (the
+/// losing ones cancelled) when it ends, however it ends.
+async fn select_owned<S, I>(ops: I, default: bool) -> Option<(usize, S::Output)>
+where
+    S: Selectable + std::marker::Send,
+    I: IntoIterator<Item = S>,
+{
     let mut ops: Vec<S> = ops.into_iter().collect();
     let chosen = {
         let mut refs: Vec<&mut (dyn SelectOp + std::marker::Send)> =
             ops.iter_mut().map(Selectable::as_op).collect();
-        select(&mut refs, true).await
+        select(&mut refs, default).await
     };
     chosen.map(|i| (i, ops[i].take_output()))
 }
