@@ -34,6 +34,7 @@
 //! | `chain` | each goroutine starts the next, 1M deep |
 //! | `idle` | 1M goroutines parked at once (peak RSS is the measure) |
 //! | `blocking` | 10k goroutines each make a 100 µs blocking call |
+//! | `sleepers` | 100k goroutines each sleep 10 ms, ten times over |
 //! | `pingpong` | 1M round trips between two goroutines over unbuffered channels |
 //! | `mpmc` | 4 producers, 4 consumers, buffer 128, 4M messages |
 //! | `sieve` | the first 3000 primes through a daisy chain of filters |
@@ -97,6 +98,7 @@ workloads! {
     "chain" => chain, tokio_side::chain;
     "idle" => idle, tokio_side::idle;
     "blocking" => blocking, tokio_side::blocking;
+    "sleepers" => sleepers, tokio_side::sleepers;
     "pingpong" => pingpong, tokio_side::pingpong;
     "mpmc" => mpmc, tokio_side::mpmc;
     "sieve" => sieve, tokio_side::sieve;
@@ -171,6 +173,21 @@ async fn blocking() -> String {
     }
     wg.wait().await;
     format!("blocking {N}")
+}
+
+async fn sleepers() -> String {
+    const N: u64 = 100_000;
+    const ROUNDS: u32 = 10;
+    let wg = WaitGroup::new();
+    for _ in 0..N {
+        wg.go(async {
+            for _ in 0..ROUNDS {
+                goro::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+    }
+    wg.wait().await;
+    format!("sleepers {N}x{ROUNDS}")
 }
 
 async fn pingpong() -> String {

@@ -121,6 +121,25 @@ pub(crate) async fn blocking() -> String {
     format!("blocking {N}")
 }
 
+pub(crate) async fn sleepers() -> String {
+    const N: u64 = 100_000;
+    const ROUNDS: u32 = 10;
+    let countdown = Countdown::new(1);
+    for _ in 0..N {
+        countdown.add();
+        let countdown = countdown.clone();
+        tokio::spawn(async move {
+            for _ in 0..ROUNDS {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            countdown.done();
+        });
+    }
+    countdown.done();
+    countdown.wait().await;
+    format!("sleepers {N}x{ROUNDS}")
+}
+
 pub(crate) async fn pingpong() -> String {
     const N: u64 = 1_000_000;
     let (ping_tx, ping_rx) = flume::bounded::<u64>(0);
