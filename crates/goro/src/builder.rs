@@ -19,7 +19,7 @@ use crate::runtime::config::{self, cores, gomaxprocs_env, MAX_WORKERS};
 use crate::runtime::context::{self, EnterThread, Flags};
 use crate::runtime::poll::{Task, Tracked};
 use crate::runtime::status::{self, kind, Who, Word};
-use crate::runtime::{hosting, panic, probe, rlimit, threads};
+use crate::runtime::{hosting, panic, probe, rlimit, schedtrace, threads};
 
 /// What a panic in a goroutine does to the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -417,6 +417,7 @@ impl Builder {
             Some(threshold) => threshold,
             None => crate::trace::threshold_from_env()?,
         };
+        let schedtrace = schedtrace::period_from_env()?;
         let quit_dump = match self.quit_dump {
             Some(on) => on,
             None => config::switch_env("GORO_SIGQUIT").map_err(BuildError::Sigquit)?,
@@ -472,6 +473,7 @@ impl Builder {
             });
         tokio.on_thread_unpark(move || {
             unparking.worker_unparks();
+            context::on_unpark();
             // The thread may have been idle for long: its clock is stale.
             context::refresh_clock();
             #[cfg(feature = "trace")]
@@ -481,6 +483,9 @@ impl Builder {
         // process with one line: Tokio would hang in its cleanup.
         let runtime = panic::building(workers, || tokio.build()).map_err(BuildError::Io)?;
         carriers.register_runtime();
+        if let Some(period) = schedtrace {
+            schedtrace::start(period, &carriers, runtime.handle().clone(), flags);
+        }
         Ok((runtime, flags, carriers))
     }
 }

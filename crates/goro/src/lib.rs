@@ -310,5 +310,6 @@ pub use goro_macros::{main, test};
 pub use goroutine::handle::JoinHandle;
 pub use goroutine::id::GoroutineId;
 pub use goroutine::join::JoinError;
-pub use sched::{gomaxprocs, gosched, id, num_goroutine};
+pub use runtime::metrics::{Metrics, WorkerMetrics};
+pub use sched::{gomaxprocs, gosched, id, metrics, num_goroutine};
 pub use spawn::{blocking, spawn, spawn_blocking, Goroutine};

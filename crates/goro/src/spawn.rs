@@ -15,7 +15,7 @@ use crate::deadlock::{OnDeadlock, Watch};
 use crate::goroutine::handle::JoinHandle;
 use crate::goroutine::id::GoroutineId;
 use crate::goroutine::site::{Named, Spot};
-use crate::runtime::carriers::Carriers;
+use crate::runtime::carriers::{Blocking, Carriers};
 use crate::runtime::context::{self, Enter, Flags};
 use crate::runtime::hosting;
 use crate::runtime::panic::Relay;
@@ -114,7 +114,9 @@ where
     let caller = context::running();
     #[cfg(feature = "trace")]
     let f = trace::blocking_call(f, false);
+    let mut counted = PoolCall::queue(flags, false);
     let call = move || {
+        counted.start();
         let _enter = caller.map(|caller| Enter::new(caller, false));
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(value) => {
@@ -295,27 +297,26 @@ where
         goro_trace::recorder::recording().then(|| trace::Spawning::new(id, name.as_deref(), at)),
         name.clone(),
     );
-    // Listed among its runtime's goroutines while its closure lives.
-    let listed = flags
-        .is_goro()
-        .then(context::carriers)
-        .flatten()
-        .map(|carriers| {
-            carriers.list(
-                &Who {
-                    id,
-                    parent: context::current(),
-                    spawned_at: at,
-                    name: name.clone(),
-                },
-                Word::of(kind::ON_POOL),
-                context::now(),
-            )
-        });
+    // Counted, and listed among its runtime's goroutines, while its
+    // closure lives.
+    let mut counted = PoolCall::queue(flags, true);
+    let listed = counted.carriers.as_ref().map(|carriers| {
+        carriers.list(
+            &Who {
+                id,
+                parent: context::current(),
+                spawned_at: at,
+                name: name.clone(),
+            },
+            Word::of(kind::ON_POOL),
+            context::now(),
+        )
+    });
     let inner = match name {
         None => {
             let site = Spot { spawned_at: at, id };
             route_blocking(flags, move || {
+                counted.start();
                 let _listed = listed;
                 poll::guarded(&site, f)
             })
@@ -323,6 +324,7 @@ where
         Some(name) => {
             let site = named(name, at, id);
             route_blocking(flags, move || {
+                counted.start();
                 let _listed = listed;
                 poll::guarded(&site, f)
             })
@@ -333,6 +335,62 @@ where
         spawning.spawned(traced_name, at);
     }
     JoinHandle::new(inner, id)
+}
+
+/// A blocking call (or a `spawn_blocking` goroutine, which is counted as a
+/// goroutine too) in its goro runtime's counts: queued when made, started
+/// when its closure starts on the pool, finished when the closure is
+/// dropped (it returned, unwound, or never ran).
+struct PoolCall {
+    carriers: Option<Arc<Carriers>>,
+    started: bool,
+    goroutine: bool,
+}
+
+impl PoolCall {
+    fn queue(flags: Flags, goroutine: bool) -> PoolCall {
+        let carriers = flags.is_goro().then(context::carriers).flatten();
+        if let Some(carriers) = &carriers {
+            carriers.blocking(Blocking::Queued);
+            if goroutine {
+                carriers.pool_goroutine(true);
+                context::count_started(carriers);
+            }
+        }
+        PoolCall {
+            carriers,
+            started: false,
+            goroutine,
+        }
+    }
+
+    fn start(&mut self) {
+        if let Some(carriers) = &self.carriers {
+            carriers.blocking(Blocking::Started);
+        }
+        self.started = true;
+    }
+}
+
+impl Drop for PoolCall {
+    fn drop(&mut self) {
+        let Some(carriers) = &self.carriers else {
+            return;
+        };
+        if !self.started {
+            carriers.blocking(Blocking::Started);
+        }
+        carriers.blocking(Blocking::Finished);
+        if self.goroutine {
+            if std::thread::panicking() {
+                // Tokio catches it (`Panic::Isolate`).
+                carriers.panicked();
+            }
+            // Before its handle hears of the end, as a hosted goroutine's.
+            context::count_ended(carriers, 1);
+            carriers.pool_goroutine(false);
+        }
+    }
 }
 
 fn named(name: Arc<str>, spawned_at: &'static Location<'static>, id: GoroutineId) -> Box<Named> {

@@ -2,7 +2,7 @@
 //! workers share, and the counts behind `num_goroutine`. Each thread's own
 //! idle list and count stripe live in its context (`context::Home`).
 
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::Waker;
 
@@ -69,11 +69,20 @@ pub(crate) struct Idle {
 #[derive(Default)]
 pub(crate) struct Carriers {
     spare: Mutex<Vec<Vec<Idle>>>,
-    /// Goroutines started and not yet ended: the sum of the threads'
-    /// stripes (each written only by its thread, so no two workers share a
-    /// contended counter) and of this, for threads without one.
-    hosted: AtomicIsize,
+    /// Goroutines started and ended: the sums of the threads' stripes
+    /// (each written only by its thread, so no two workers share a
+    /// contended counter) and of these, for threads without one and the
+    /// stripes of threads that left.
+    shared: Counts,
     stripes: Mutex<Vec<Arc<Stripe>>>,
+    /// Goroutines whose panic a carrier caught (`Panic::Isolate`).
+    panics: AtomicU64,
+    /// Blocking calls and `spawn_blocking` closures: handed to the pool,
+    /// started there, and finished.
+    blocking: [AtomicU64; 3],
+    /// `spawn_blocking` goroutines alive: counted among the goroutines,
+    /// hosted by no carrier.
+    on_pool: AtomicU64,
     /// Carrier tasks alive (idle or not): Tokio counts them as tasks.
     carriers: AtomicUsize,
     /// Set when the runtime shuts down: the spare list takes no more
@@ -101,6 +110,14 @@ pub(crate) struct Carriers {
     /// Set when a main goroutine on the calling thread is woken, cleared
     /// when it is polled: a wake whose thread is slow to run it.
     caller_woken: AtomicBool,
+}
+
+/// The steps of a blocking call, counted in `Carriers::blocking`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Blocking {
+    Queued = 0,
+    Started = 1,
+    Finished = 2,
 }
 
 /// One wake-up, in `Carriers::activity`.
@@ -205,18 +222,107 @@ const STATUS_CHUNK: usize = 1024;
 /// outside any.
 static RUNTIMES: Mutex<Vec<Weak<Carriers>>> = Mutex::new(Vec::new());
 
-/// One thread's share of a runtime's count of hosted goroutines; only its
-/// thread writes it.
+/// One thread's share of a runtime's counts: goroutines started and ended
+/// here, and, on a worker, its polls and busy time. Only its thread writes
+/// it, so each count is a plain load and store.
 #[derive(Default)]
-pub(crate) struct Stripe(CachePadded<AtomicIsize>);
+pub(crate) struct Stripe(CachePadded<Counts>);
+
+/// The counts in a `Stripe`, or those shared by threads without one.
+#[derive(Default)]
+pub(crate) struct Counts {
+    started: AtomicU64,
+    ended: AtomicU64,
+    /// Goroutine polls run here, added in batches (`context::Polling`).
+    polls: AtomicU64,
+    /// Time spent unparked before the last park, in nanoseconds.
+    busy: AtomicU64,
+    /// When the thread last unparked (`metrics::nanos`, never 0), or 0
+    /// while it is parked.
+    unparked_at: AtomicU64,
+    parks: AtomicU64,
+    /// The thread's number in its runtime plus 1; 0 until it parks or
+    /// unparks once, which only workers do.
+    worker: AtomicU32,
+}
+
+/// Adds `n` to a count only its own thread writes.
+#[inline(always)]
+fn bump(count: &AtomicU64, n: u64) {
+    count.store(
+        count.load(Ordering::Relaxed).wrapping_add(n),
+        Ordering::Relaxed,
+    );
+}
 
 impl Stripe {
-    /// Only the stripe's own thread calls it.
+    /// A goroutine started on the stripe's thread (only it calls this).
     #[inline]
-    pub(crate) fn add(&self, delta: isize) {
-        let count = self.0.load(Ordering::Relaxed);
-        self.0.store(count + delta, Ordering::Relaxed);
+    pub(crate) fn started(&self) {
+        bump(&self.0.started, 1);
     }
+
+    /// `n` goroutines ended on the stripe's thread.
+    #[inline]
+    pub(crate) fn ended(&self, n: u64) {
+        bump(&self.0.ended, n);
+    }
+
+    /// `n` more goroutine polls ran on the stripe's thread.
+    #[inline]
+    pub(crate) fn polled(&self, n: u64) {
+        bump(&self.0.polls, n);
+    }
+
+    /// The stripe's thread, worker number `thread`, parks.
+    pub(crate) fn parks(&self, thread: u32) {
+        let counts = &*self.0;
+        counts
+            .worker
+            .store(thread.saturating_add(1), Ordering::Relaxed);
+        let since = counts.unparked_at.load(Ordering::Relaxed);
+        if since != 0 {
+            bump(&counts.busy, nanos().saturating_sub(since));
+        }
+        counts.unparked_at.store(0, Ordering::Relaxed);
+        bump(&counts.parks, 1);
+    }
+
+    /// The stripe's thread, worker number `thread`, unparks.
+    pub(crate) fn unparks(&self, thread: u32) {
+        let counts = &*self.0;
+        counts
+            .worker
+            .store(thread.saturating_add(1), Ordering::Relaxed);
+        counts.unparked_at.store(nanos().max(1), Ordering::Relaxed);
+    }
+}
+
+/// Nanoseconds since the first call, process-wide: when workers park and
+/// unpark, for their busy time.
+pub(crate) fn nanos() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(std::time::Instant::now);
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// One worker's figures, read from its stripe.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct WorkerCounts {
+    pub(crate) thread: u32,
+    pub(crate) polls: u64,
+    pub(crate) busy_nanos: u64,
+    pub(crate) parks: u64,
+    pub(crate) parked: bool,
+}
+
+/// What `Carriers::counts` reads.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Totals {
+    pub(crate) started: u64,
+    pub(crate) ended: u64,
+    pub(crate) polls: u64,
+    pub(crate) workers: Vec<WorkerCounts>,
 }
 
 impl Carriers {
@@ -408,21 +514,18 @@ impl Carriers {
         self.threads.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Goroutines of this runtime alive now, not counting the main one:
-    /// hosted ones, and Tokio tasks that are not carriers (spawned on the
-    /// runtime by other means), of which `tokio_tasks` gives Tokio's count.
+    /// Goroutines of this runtime alive now, not counting a main one on
+    /// the calling thread: hosted ones and `spawn_blocking` ones, and Tokio
+    /// tasks that are not carriers (spawned on the runtime by other
+    /// means), of which `tokio_tasks` gives Tokio's count.
     pub(crate) fn goroutines(&self, tokio_tasks: impl FnOnce() -> usize) -> usize {
-        let hosted = {
-            // Under the lock, so that a thread's stripe is counted once
-            // even while it retires (`retire`).
-            let stripes = self.stripes();
-            let striped: isize = stripes
-                .iter()
-                .map(|stripe| stripe.0.load(Ordering::Relaxed))
-                .sum();
-            self.hosted.load(Ordering::Relaxed) + striped
-        };
-        let hosted = usize::try_from(hosted).unwrap_or(0);
+        let (started, ended) = self.started_ended();
+        let hosted = usize::try_from(started.saturating_sub(ended)).unwrap_or(usize::MAX);
+        hosted + self.other_tasks(tokio_tasks)
+    }
+
+    /// Tokio tasks that are not carriers, of `tokio_tasks` (Tokio's count).
+    pub(crate) fn other_tasks(&self, tokio_tasks: impl FnOnce() -> usize) -> usize {
         // A carrier is counted here before Tokio counts its task, and
         // after Tokio stops (`Carrier`'s drop): so the larger of the counts
         // read before and after Tokio's covers every carrier Tokio counted,
@@ -430,14 +533,133 @@ impl Carriers {
         let before = self.carriers.load(Ordering::Relaxed);
         let tokio_tasks = tokio_tasks();
         let after = self.carriers.load(Ordering::Relaxed);
-        hosted + tokio_tasks.saturating_sub(before.max(after))
+        tokio_tasks.saturating_sub(before.max(after))
     }
 
-    /// Counts goroutines started (1) or ended (-1) on a thread without a
+    /// Goroutines started and ended so far. Every end is read before any
+    /// start, so a goroutine counted as ended is counted as started.
+    fn started_ended(&self) -> (u64, u64) {
+        // Under the lock, so that a thread's stripe is counted once even
+        // while it retires (`retire`).
+        let stripes = self.stripes();
+        let sum = |count: fn(&Counts) -> &AtomicU64| {
+            stripes
+                .iter()
+                .map(|stripe| count(&stripe.0))
+                .chain(std::iter::once(count(&self.shared)))
+                .fold(0u64, |sum, n| sum.wrapping_add(n.load(Ordering::Relaxed)))
+        };
+        let ended = sum(|c| &c.ended);
+        std::sync::atomic::fence(Ordering::Acquire);
+        let started = sum(|c| &c.started);
+        (started, ended)
+    }
+
+    /// The runtime's counts as a whole and each worker's.
+    pub(crate) fn totals(&self) -> Totals {
+        let (started, ended) = self.started_ended();
+        let now = nanos();
+        let stripes = self.stripes();
+        let mut workers: Vec<WorkerCounts> = stripes
+            .iter()
+            .map(|stripe| &*stripe.0)
+            .filter(|counts| counts.worker.load(Ordering::Relaxed) != 0)
+            .map(|counts| {
+                let since = counts.unparked_at.load(Ordering::Relaxed);
+                let running = if since == 0 {
+                    0
+                } else {
+                    now.saturating_sub(since)
+                };
+                WorkerCounts {
+                    thread: counts.worker.load(Ordering::Relaxed) - 1,
+                    polls: counts.polls.load(Ordering::Relaxed),
+                    busy_nanos: counts.busy.load(Ordering::Relaxed) + running,
+                    parks: counts.parks.load(Ordering::Relaxed),
+                    parked: since == 0,
+                }
+            })
+            .collect();
+        let polls = stripes
+            .iter()
+            .map(|stripe| stripe.0.polls.load(Ordering::Relaxed))
+            .sum::<u64>()
+            + self.shared.polls.load(Ordering::Relaxed);
+        drop(stripes);
+        workers.sort_by_key(|w| w.thread);
+        Totals {
+            started,
+            ended,
+            polls,
+            workers,
+        }
+    }
+
+    /// Counts goroutines started (`true`) or ended on a thread without a
     /// stripe of this runtime.
     #[inline]
-    pub(crate) fn count_shared(&self, delta: isize) {
-        self.hosted.fetch_add(delta, Ordering::Relaxed);
+    pub(crate) fn count_shared(&self, started: bool, n: u64) {
+        let count = if started {
+            &self.shared.started
+        } else {
+            &self.shared.ended
+        };
+        count.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A goroutine's panic was caught (`Panic::Isolate`).
+    pub(crate) fn panicked(&self) {
+        self.panics.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Goroutine panics caught so far.
+    pub(crate) fn panics(&self) -> u64 {
+        self.panics.load(Ordering::Relaxed)
+    }
+
+    /// A blocking call goes to the pool (`Blocking::Queued`), starts there
+    /// (`Started`) or finishes (`Finished`).
+    pub(crate) fn blocking(&self, step: Blocking) {
+        self.blocking[step as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A `spawn_blocking` goroutine starts (`true`) or ends.
+    pub(crate) fn pool_goroutine(&self, starts: bool) {
+        if starts {
+            self.on_pool.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.on_pool.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `spawn_blocking` goroutines alive now.
+    pub(crate) fn on_pool(&self) -> u64 {
+        self.on_pool.load(Ordering::Relaxed)
+    }
+
+    /// Blocking calls running on the pool, and waiting for a thread there.
+    pub(crate) fn blocking_calls(&self) -> (u64, u64) {
+        let load = |step: Blocking| self.blocking[step as usize].load(Ordering::Relaxed);
+        let finished = load(Blocking::Finished);
+        std::sync::atomic::fence(Ordering::Acquire);
+        let started = load(Blocking::Started);
+        std::sync::atomic::fence(Ordering::Acquire);
+        let queued = load(Blocking::Queued);
+        (
+            started.saturating_sub(finished),
+            queued.saturating_sub(started),
+        )
+    }
+
+    /// Threads of the runtime alive now, workers included.
+    pub(crate) fn threads_alive(&self) -> usize {
+        self.threads_alive.load(Ordering::Relaxed)
+    }
+
+    /// Workers parked now.
+    pub(crate) fn parked_workers(&self) -> usize {
+        let activity = self.activity.load(Ordering::Relaxed);
+        usize::try_from(activity & (WAKE_UP - 1)).unwrap_or(usize::MAX)
     }
 
     /// A carrier task starts.
@@ -493,8 +715,14 @@ impl Carriers {
     /// the stripes do not pile up.
     pub(crate) fn retire(&self, stripe: &Arc<Stripe>) {
         let mut stripes = self.stripes();
-        self.hosted
-            .fetch_add(stripe.0.load(Ordering::Relaxed), Ordering::Relaxed);
+        let counts = &stripe.0;
+        for (from, to) in [
+            (&counts.started, &self.shared.started),
+            (&counts.ended, &self.shared.ended),
+            (&counts.polls, &self.shared.polls),
+        ] {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
         stripes.retain(|s| !Arc::ptr_eq(s, stripe));
     }
 

@@ -27,6 +27,9 @@ pub enum BuildError {
     /// `GORO_TRACE_EVENTS` in the environment is not a whole number of 1 or
     /// more.
     TraceEvents(String),
+    /// `GORO_SCHEDTRACE` in the environment is not `off` or a period such
+    /// as `1s`.
+    Schedtrace(String),
     /// `GORO_SIGQUIT` in the environment is not `on` or `off`.
     Sigquit(String),
     /// `GORO_DEADLOCK` is neither `on` nor `off`.
@@ -66,6 +69,10 @@ impl fmt::Display for BuildError {
             BuildError::TraceEvents(value) => write!(
                 f,
                 "GORO_TRACE_EVENTS={value:?} is not valid: set it to a whole number of events per thread, 1 or more, or unset it"
+            ),
+            BuildError::Schedtrace(value) => write!(
+                f,
+                "GORO_SCHEDTRACE={value:?} is not valid: set it to a period such as 1s, 500ms or 100us, to off, or unset it"
             ),
             BuildError::Sigquit(value) => write!(
                 f,
@@ -145,8 +152,6 @@ pub(crate) fn positive_env(name: &str) -> Result<Option<usize>, String> {
 /// A threshold from the environment variable `name`: `Ok(None)` when unset
 /// or empty, `Ok(Some(None))` for `off` or `0`, `Ok(Some(Some(d)))` for a
 /// number with a unit (`us`, `ms`, `s`), `Err(value)` for anything else.
-// Unused in a build without the watchdog.
-#[allow(dead_code)]
 pub(crate) fn threshold_env(name: &str) -> Result<Option<Option<Duration>>, String> {
     match std::env::var_os(name) {
         None => Ok(None),

@@ -102,11 +102,19 @@ impl Home {
             .is_some_and(|home| Arc::ptr_eq(home, carriers))
     }
 
-    /// Counts goroutines of `carriers` started (1) or ended (-1) here.
-    fn count(&self, carriers: &Arc<Carriers>, delta: isize) {
+    /// Counts `n` goroutines of `carriers` ended here.
+    fn count_ended(&self, carriers: &Arc<Carriers>, n: u64) {
         match &self.stripe {
-            Some(stripe) if self.is_home_of(carriers) => stripe.add(delta),
-            _ => carriers.count_shared(delta),
+            Some(stripe) if self.is_home_of(carriers) => stripe.ended(n),
+            _ => carriers.count_shared(false, n),
+        }
+    }
+
+    /// Counts a goroutine of `carriers` started here.
+    pub(crate) fn count_started(&self, carriers: &Arc<Carriers>) {
+        match &self.stripe {
+            Some(stripe) if self.is_home_of(carriers) => stripe.started(),
+            _ => carriers.count_shared(true, 1),
         }
     }
 
@@ -157,6 +165,8 @@ struct ThreadState {
     now: Cell<u32>,
     /// Polls until the cached clock is read again.
     ticks: Cell<u8>,
+    /// Goroutine polls not yet added to the thread's stripe.
+    polls: Cell<u32>,
 }
 
 thread_local! {
@@ -172,6 +182,7 @@ thread_local! {
             thread: Cell::new(0),
             now: Cell::new(0),
             ticks: Cell::new(0),
+            polls: Cell::new(0),
         }
     };
 
@@ -268,22 +279,68 @@ pub(crate) fn try_with_home<R>(f: impl FnOnce(&mut Home) -> R) -> Option<R> {
         .flatten()
 }
 
-/// Counts goroutines of `carriers` started (1) or ended (-1) on the calling
-/// thread.
+/// Counts `n` goroutines of `carriers` ended on the calling thread.
 #[inline]
-pub(crate) fn count(carriers: &Arc<Carriers>, delta: isize) {
+pub(crate) fn count_ended(carriers: &Arc<Carriers>, n: u64) {
     let counted = HOME.try_with(|home| match home.try_borrow() {
-        Ok(home) => home.count(carriers, delta),
-        Err(_) => carriers.count_shared(delta),
+        Ok(home) => home.count_ended(carriers, n),
+        Err(_) => carriers.count_shared(false, n),
     });
     if counted.is_err() {
-        carriers.count_shared(delta);
+        carriers.count_shared(false, n);
     }
 }
 
-/// Tokio's park hook for a goro runtime's threads: see `Home::ended`.
+/// Counts a goroutine of `carriers` started on the calling thread.
+pub(crate) fn count_started(carriers: &Arc<Carriers>) {
+    let counted = HOME.try_with(|home| match home.try_borrow() {
+        Ok(home) => home.count_started(carriers),
+        Err(_) => carriers.count_shared(true, 1),
+    });
+    if counted.is_err() {
+        carriers.count_shared(true, 1);
+    }
+}
+
+/// Tokio's park hook for a goro runtime's threads: see `Home::ended`; the
+/// worker's polls and busy time.
 pub(crate) fn on_park() {
-    try_with_home(Home::settle_ended);
+    let (thread, polls) = STATE.with(|s| (s.thread.get(), s.polls.replace(0)));
+    try_with_home(|home| {
+        home.settle_ended();
+        if let Some(stripe) = &home.stripe {
+            stripe.polled(u64::from(polls));
+            stripe.parks(thread);
+        }
+    });
+}
+
+/// Tokio's unpark hook for a goro runtime's threads.
+pub(crate) fn on_unpark() {
+    let thread = STATE.with(|s| s.thread.get());
+    try_with_home(|home| {
+        if let Some(stripe) = &home.stripe {
+            stripe.unparks(thread);
+        }
+    });
+}
+
+/// Goroutine polls a thread counts before it adds them to its stripe.
+const POLLS_PER_FLUSH: u32 = 64;
+
+/// Adds the thread's uncounted polls to its stripe.
+#[cold]
+#[inline(never)]
+fn flush_polls(polls: u32) {
+    let flushed = try_with_home(|home| {
+        if let Some(stripe) = &home.stripe {
+            stripe.polled(u64::from(polls));
+        }
+    });
+    if flushed.is_none() {
+        // The home is busy further up the stack: count them later.
+        STATE.with(|s| s.polls.set(polls));
+    }
 }
 
 /// The calling thread's runtime's carriers, if it is a goro thread.
@@ -459,7 +516,7 @@ mod tests {
             let carriers = carriers.clone();
             std::thread::spawn(move || {
                 set_thread(Flags::goro(true, false), &carriers);
-                count(&carriers, 1);
+                count_started(&carriers);
                 clear_thread();
             })
             .join()
@@ -483,12 +540,22 @@ pub(crate) struct Polling {
 impl Polling {
     #[inline]
     pub(crate) fn enter(status: &Status) -> Polling {
-        STATE.with(|s| {
+        let polling = STATE.with(|s| {
             status.run(Word::new(status::kind::RUNNING, u64::from(s.thread.get())));
-            Polling {
-                prev: s.status.replace(status),
-            }
-        })
+            let polls = s.polls.get() + 1;
+            s.polls
+                .set(if polls >= POLLS_PER_FLUSH { 0 } else { polls });
+            (
+                Polling {
+                    prev: s.status.replace(status),
+                },
+                polls,
+            )
+        });
+        if polling.1 >= POLLS_PER_FLUSH {
+            flush_polls(polling.1);
+        }
+        polling.0
     }
 }
 

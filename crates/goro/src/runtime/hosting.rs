@@ -81,8 +81,8 @@ where
             .expect("hosting::spawn on a goro runtime's thread");
         // `Home::count`, knowing this is the thread's own runtime.
         match stripe {
-            Some(stripe) => stripe.add(1),
-            None => carriers.count_shared(1),
+            Some(stripe) => stripe.started(),
+            None => carriers.count_shared(true, 1),
         }
         loop {
             let Some(next) = idle.pop() else {
@@ -122,7 +122,7 @@ where
         Some(Err(home)) => home,
         None => {
             let carriers = Carriers::new();
-            carriers.count_shared(1);
+            carriers.count_shared(true, 1);
             (carriers, None)
         }
     };
@@ -186,13 +186,16 @@ impl Future for Carrier {
         let status = &this.slot.owner().status;
         let polling = context::Polling::enter(status);
         let ended = match catch_unwind(AssertUnwindSafe(|| hosted.as_mut().run(cx))) {
+            Err(payload) => {
+                this.carriers().panicked();
+                Some(payload)
+            }
             Ok(Poll::Pending) => {
                 drop(polling);
                 status.pending(context::now);
                 return Poll::Pending;
             }
             Ok(Poll::Ready(())) => None,
-            Err(payload) => Some(payload),
         };
         drop(polling);
         status.leave();
@@ -201,7 +204,7 @@ impl Future for Carrier {
             hosted.as_mut().panicked(payload);
         }
         // Counted as ended before its handle hears of it.
-        context::count(this.carriers(), -1);
+        context::count_ended(this.carriers(), 1);
         // Dropping its future may panic too: under `Panic::Exit` that ends
         // the process as the goroutine's panic; otherwise this carrier ends
         // (Tokio catches it) and the goroutine's handle hears of the end as
@@ -278,7 +281,7 @@ impl Drop for Carrier {
         self.slot.owner().status.leave();
         let ended = usize::from(current.is_some()) + usize::from(handed.is_some());
         if ended > 0 {
-            context::count(self.carriers(), -(ended as isize));
+            context::count_ended(self.carriers(), ended as u64);
         }
         drop(current);
         drop(handed);

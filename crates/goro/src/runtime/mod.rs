@@ -9,10 +9,12 @@ pub(crate) mod context;
 pub(crate) mod handoff;
 pub(crate) mod hosted;
 pub(crate) mod hosting;
+pub(crate) mod metrics;
 pub(crate) mod panic;
 pub(crate) mod poll;
 pub(crate) mod probe;
 pub(crate) mod rlimit;
+pub(crate) mod schedtrace;
 #[cfg(unix)]
 pub(crate) mod signal_pipe;
 pub(crate) mod slot;
