@@ -406,3 +406,56 @@ fn a_finished_recording_leaves_sigint_as_it_was() {
     assert_eq!(status.signal(), Some(2), "{status:?} {:?}", child.seen);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The README's `RUST_LOG` line: with `goro::sched` let through, every line
+/// from a goroutine, its blocking call or a `spawn_blocking` goroutine says
+/// whose it is; without, none does.
+#[test]
+fn rust_log_with_goro_sched_puts_lines_in_goroutine_spans() {
+    let mut cmd = example("logging");
+    cmd.env("RUST_LOG", "logging=info,goro::sched=info");
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    let lines: Vec<&str> = ended.stderr.lines().collect();
+    assert_eq!(lines.len(), 9, "{ended:?}");
+    for job in 0..3 {
+        let span = "goroutine{id=";
+        let name =
+            format!("name=\"worker-{job}\" spawned_at=tests-process/../examples/logging.rs:");
+        for message in [
+            format!("working job={job}"),
+            format!("in a blocking call job={job}"),
+        ] {
+            let line = lines
+                .iter()
+                .find(|line| line.ends_with(&format!("logging: {message}")))
+                .unwrap_or_else(|| panic!("{message}: {ended:?}"));
+            assert!(line.contains(span) && line.contains(&name), "{line}");
+            assert!(line.contains(" parent=1}: "), "{line}");
+        }
+    }
+    let pool = lines
+        .iter()
+        .find(|line| line.ends_with("logging: summing on the blocking pool"))
+        .expect("the spawn_blocking goroutine's line");
+    assert!(
+        pool.contains("goroutine{id=") && pool.contains(" parent=1}: "),
+        "{pool}"
+    );
+    assert!(!pool.contains("name="), "unnamed: {pool}");
+    let done = lines.last().unwrap();
+    assert!(
+        done.contains(
+            "goroutine{id=1 name=\"main\" spawned_at=tests-process/../examples/logging.rs:"
+        ),
+        "main's span, from its first wait on: {done}"
+    );
+    assert!(done.ends_with("logging: done sum=3"), "{done}");
+
+    let mut cmd = example("logging");
+    cmd.env("RUST_LOG", "logging=info");
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stderr.lines().count(), 9, "{ended:?}");
+    assert!(!ended.stderr.contains("goroutine{"), "{ended:?}");
+}

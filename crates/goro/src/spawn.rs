@@ -113,7 +113,7 @@ where
     // The call runs as the caller: on another thread, so with its id.
     let caller = context::running();
     #[cfg(feature = "trace")]
-    let f = trace::blocking_call(f, false);
+    let f = trace::in_callers_span(trace::blocking_call(f, false));
     let mut counted = PoolCall::queue(flags, false);
     let call = move || {
         counted.start();
@@ -292,11 +292,11 @@ where
     let flags = context::flags();
     let id = GoroutineId::next();
     #[cfg(feature = "trace")]
-    let (f, spawning, traced_name) = (
-        trace::blocking_call(f, true),
-        goro_trace::recorder::recording().then(|| trace::Spawning::new(id, name.as_deref(), at)),
-        name.clone(),
-    );
+    let (f, spawning, traced_name) = {
+        let spawning = trace::active().then(|| trace::Spawning::new(id, name.as_deref(), at));
+        let f = trace::blocking_goroutine(f, id, name.as_deref(), at, spawning.is_some());
+        (f, spawning, name.clone())
+    };
     // Counted, and listed among its runtime's goroutines, while its
     // closure lives.
     let mut counted = PoolCall::queue(flags, true);

@@ -102,7 +102,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let target = event.metadata().target();
-        if target != "goro::sched" && target != "goro::watchdog" {
+        if target != "goro::sched" && target != "goro::watchdog" && target != "app" {
             return;
         }
         let mut fields = Fields::default();
@@ -218,6 +218,61 @@ fn aborted_and_panicked_goroutines_say_so() {
         events_of(log, aborted.as_u64()).contains(&"cancelled".to_owned())
             && events_of(log, panicked.as_u64()).contains(&"panicked".to_owned())
     });
+}
+
+#[test]
+fn a_blocking_call_logs_in_its_callers_span() {
+    let recorder = recorder();
+    let caller = goro::Builder::new().run(async {
+        let handle = goro::go!(async {
+            goro::blocking(|| tracing::info!(target: "app", "from the blocking call")).await;
+            goro::id().unwrap()
+        });
+        handle.await.unwrap()
+    });
+    recorder.wait_for("the blocking call's line", |log| {
+        events_of(log, caller.as_u64()).contains(&"from the blocking call".to_owned())
+    });
+}
+
+#[test]
+fn a_spawn_blocking_goroutine_has_its_span_and_lifecycle() {
+    let recorder = recorder();
+    let (main, done, failed, line) = goro::Builder::new().panic(goro::Panic::Isolate).run(async {
+        let builder = goro::Goroutine::new().name("blocker");
+        let line = line!() + 1;
+        let done = builder.spawn_blocking(|| tracing::info!(target: "app", "on the pool"));
+        let id = done.id();
+        done.await.unwrap();
+        let failed = goro::spawn_blocking(|| panic!("on purpose, on the pool"));
+        let failed_id = failed.id();
+        assert!(failed.await.unwrap_err().is_panic());
+        (goro::id().unwrap(), id, failed_id, line)
+    });
+    recorder.wait_for("both ends", |log| {
+        events_of(log, done.as_u64()).contains(&"completed".to_owned())
+            && events_of(log, failed.as_u64()).contains(&"panicked".to_owned())
+    });
+    let log = recorder
+        .log
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let span = span_of(&log, done.as_u64()).expect("a goroutine span for spawn_blocking");
+    assert_eq!(span.fields.get("name").map(String::as_str), Some("blocker"));
+    assert_eq!(
+        span.fields.get("spawned_at"),
+        Some(&format!("crates/goro/tests/trace_spans.rs:{line}"))
+    );
+    assert_eq!(span.fields.get("parent"), Some(&main.to_string()));
+    assert_eq!(
+        events_of(&log, done.as_u64()),
+        ["spawned", "started", "on the pool", "completed"],
+        "the goroutine's lifecycle, in order"
+    );
+    assert_eq!(
+        events_of(&log, failed.as_u64()),
+        ["spawned", "started", "panicked"]
+    );
 }
 
 #[test]

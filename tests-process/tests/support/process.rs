@@ -19,6 +19,7 @@ fn binary(name: &str) -> &'static str {
         "deadlock" => env!("CARGO_BIN_EXE_deadlock"),
         "hello" => env!("CARGO_BIN_EXE_hello"),
         "metrics" => env!("CARGO_BIN_EXE_metrics"),
+        "logging" => env!("CARGO_BIN_EXE_logging"),
         "args_in_caller" => env!("CARGO_BIN_EXE_args_in_caller"),
         "blocking" => env!("CARGO_BIN_EXE_blocking"),
         "panic_exit" => env!("CARGO_BIN_EXE_panic_exit"),

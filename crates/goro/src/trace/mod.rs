@@ -37,9 +37,20 @@
 //! subscriber listens to target `goro::sched` at `INFO` runs inside a span
 //! `goroutine` with fields `id`, `name`, `spawned_at` (file:line) and
 //! `parent`, so log lines from inside it say which goroutine wrote them.
-//! Lifecycle events (spawned, first poll, completed, panicked, cancelled)
-//! go to target `goro::sched` at `TRACE`, each goroutine's in that order.
+//! A [`blocking`](crate::blocking) call runs in its caller's span, and a
+//! [`spawn_blocking`](crate::spawn_blocking) goroutine in a span of its own.
+//! Lifecycle events (spawned, first poll, completed, panicked, cancelled;
+//! a `spawn_blocking` goroutine says `started` for its first poll) go to
+//! target `goro::sched` at `TRACE`, each goroutine's in that order.
 //!
+//! A filter must let `goro::sched` through for the spans to exist:
+//! `RUST_LOG=myapp=info,goro::sched=info` with
+//! `tracing_subscriber::EnvFilter` (the `logging` example).
+//!
+//! The main goroutine gets its span as the others do when a subscriber
+//! listens as the runtime starts; with one installed inside main, at main's
+//! first poll after that (its first wait), and it runs in it from then on.
+
 //! # The watchdog
 //!
 //! A monitor thread notices a goroutine that holds a worker thread longer
@@ -70,7 +81,7 @@ use crate::goroutine::id::GoroutineId;
 use crate::runtime::config::{positive_env, BuildError};
 use crate::runtime::{context, panic};
 
-pub(crate) use traced::Traced;
+pub(crate) use traced::{MainSpan, Traced};
 pub(crate) use watch::{thread_started, thread_stopped, threshold_from_env, Watched};
 
 pub use goro_trace::export::Files;
@@ -189,15 +200,16 @@ pub(crate) fn blocking_call<R>(f: impl FnOnce() -> R, own_goroutine: bool) -> im
 }
 
 /// Traces the main goroutine's future, for `run`, if goroutines are
-/// traced now; `on_caller` if it runs on the calling thread (`run_local`)
-/// rather than on a worker.
+/// traced now; otherwise it gets its span once they are (`MainSpan`).
+/// `on_caller` if it runs on the calling thread (`run_local`) rather than
+/// on a worker.
 pub(crate) fn main_goroutine<F>(
     future: F,
     at: &'static Location<'static>,
     on_caller: bool,
-) -> Result<Traced<F>, F> {
+) -> Result<Traced<F>, MainSpan<F>> {
     if !active() {
-        return Err(future);
+        return Err(MainSpan::new(future, at));
     }
     if on_caller {
         recorder::set_thread_kind(goro_trace::ThreadKind::Main);
@@ -215,6 +227,67 @@ pub(crate) fn main_goroutine<F>(
         Some(Arc::from("main")),
         at,
     ))
+}
+
+/// Runs the blocking call `f` in the span of the code that makes it (the
+/// calling goroutine's), so that what it logs says whose call it is.
+#[inline]
+pub(crate) fn in_callers_span<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    let span = tracing::Span::current();
+    move || {
+        if span.is_none() {
+            f()
+        } else {
+            span.in_scope(f)
+        }
+    }
+}
+
+/// Wraps the closure of `spawn_blocking` goroutine `id`: when `traced`, it
+/// runs in the goroutine's own span, and says `started` and then
+/// `completed`, `panicked` or, if it never ran, `cancelled` (target
+/// `goro::sched`, `TRACE`); its run is recorded if a recording runs.
+pub(crate) fn blocking_goroutine<R>(
+    f: impl FnOnce() -> R,
+    id: GoroutineId,
+    name: Option<&str>,
+    at: &'static Location<'static>,
+    traced: bool,
+) -> impl FnOnce() -> R {
+    /// Says how the goroutine ended, when its closure is dropped.
+    struct Run {
+        span: tracing::Span,
+        id: GoroutineId,
+        started: bool,
+    }
+    impl Drop for Run {
+        fn drop(&mut self) {
+            let goroutine = self.id.as_u64();
+            let span = &self.span;
+            if !self.started {
+                tracing::trace!(target: "goro::sched", parent: span, goroutine, "cancelled");
+            } else if std::thread::panicking() {
+                tracing::trace!(target: "goro::sched", parent: span, goroutine, "panicked");
+            } else {
+                tracing::trace!(target: "goro::sched", parent: span, goroutine, "completed");
+            }
+        }
+    }
+    let f = blocking_call(f, true);
+    let mut run = traced.then(|| Run {
+        span: traced::goroutine_span(id, name, at, context::current()),
+        id,
+        started: false,
+    });
+    move || match run.as_mut() {
+        None => f(),
+        Some(run) => {
+            run.started = true;
+            let goroutine = id.as_u64();
+            tracing::trace!(target: "goro::sched", parent: &run.span, goroutine, "started");
+            run.span.in_scope(f)
+        }
+    }
 }
 
 /// The recording in progress, started by `GORO_TRACE` or by [`start`].

@@ -107,15 +107,7 @@ impl State {
     #[cold]
     fn first_poll(&self) {
         let at = self.spawned_at;
-        let span = tracing::info_span!(
-            target: "goro::sched",
-            parent: None,
-            "goroutine",
-            id = self.id.as_u64(),
-            name = self.name.as_deref(),
-            spawned_at = %format_args!("{}:{}", at.file(), at.line()),
-            parent = self.parent.map(GoroutineId::as_u64),
-        );
+        let span = goroutine_span(self.id, self.name.as_deref(), at, self.parent);
         // The spawner records who this goroutine is once the spawn has
         // returned; the goroutine may run first, and even end the process
         // (a panic exit writes the recording), so it says it too.
@@ -165,6 +157,65 @@ impl State {
                 tracing::trace!(target: "goro::sched", parent: &span, goroutine, "cancelled")
             }
         }
+    }
+}
+
+/// The span `goroutine` a goroutine's code runs in, at target `goro::sched`.
+pub(crate) fn goroutine_span(
+    id: GoroutineId,
+    name: Option<&str>,
+    at: &'static Location<'static>,
+    parent: Option<GoroutineId>,
+) -> tracing::Span {
+    tracing::info_span!(
+        target: "goro::sched",
+        parent: None,
+        "goroutine",
+        id = id.as_u64(),
+        name,
+        spawned_at = %format_args!("{}:{}", at.file(), at.line()),
+        parent = parent.map(GoroutineId::as_u64),
+    )
+}
+
+pin_project! {
+    /// The main goroutine's future when goroutines were not traced as it
+    /// started: it gets its span at the first poll at which they are (a
+    /// subscriber installed inside main), and runs in it from then on.
+    pub(crate) struct MainSpan<F> {
+        #[pin]
+        future: F,
+        span: Option<tracing::Span>,
+        spawned_at: &'static Location<'static>,
+    }
+}
+
+impl<F> MainSpan<F> {
+    pub(crate) fn new(future: F, spawned_at: &'static Location<'static>) -> MainSpan<F> {
+        MainSpan {
+            future,
+            span: None,
+            spawned_at,
+        }
+    }
+}
+
+impl<F: Future> Future for MainSpan<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if this.span.is_none() && super::active() {
+            *this.span = Some(goroutine_span(
+                GoroutineId::MAIN,
+                Some("main"),
+                this.spawned_at,
+                None,
+            ));
+        }
+        let _entered = this.span.as_ref().map(tracing::Span::enter);
+        this.future.poll(cx)
     }
 }
 
