@@ -117,6 +117,39 @@ fn main_end_writes_the_trace() {
             .any(|a| a.contains("tests-process/../examples/sieve.rs:")),
         "the polls name their spawn sites: {args:?}"
     );
+    // The sieve's filters are left waiting on their channels when main
+    // returns: the summary lists them with goro's states, and gives each
+    // spawn location's per-goroutine figures.
+    let summary = std::fs::read_to_string(dir.join("summary.txt")).unwrap();
+    assert!(
+        summary.contains("(states as goro's dump saw them)"),
+        "{summary}"
+    );
+    let alive: Vec<&str> = summary
+        .lines()
+        .skip_while(|l| !l.starts_with("Goroutines alive at the end: "))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(!alive.is_empty(), "{summary}");
+    assert!(
+        alive
+            .iter()
+            .any(|l| l.contains("[chan receive, ") || l.contains("[chan send, ")),
+        "{alive:?}"
+    );
+    assert!(
+        alive.iter().all(
+            |l| l.contains(" spawned at tests-process/../examples/sieve.rs:")
+                || l.starts_with("  ... and ")
+        ),
+        "{alive:?}"
+    );
+    assert!(
+        summary.contains("Per goroutine, by spawn location"),
+        "{summary}"
+    );
+    assert!(summary.contains("    busy       mean "), "{summary}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -31,6 +31,25 @@ pub struct Trace {
     /// Events dropped because a thread's ring buffer was full (the oldest go
     /// first).
     pub dropped: u64,
+    /// The goroutines alive when the recording ended, as the program's
+    /// runtime saw them (goro's dump), if it said; otherwise the summary
+    /// lists those whose end the recording did not see.
+    pub alive: Option<Vec<AliveGoroutine>>,
+}
+
+/// A goroutine alive when the recording ended, and what it was doing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliveGoroutine {
+    /// Its id.
+    pub id: Gid,
+    /// Its name, if it has one.
+    pub name: Option<Arc<str>>,
+    /// What it was doing: `chan receive`, `running on thread 0`, ...
+    pub state: String,
+    /// For how long, in nanoseconds (as precisely as the runtime knows).
+    pub since: Nanos,
+    /// Where it was spawned.
+    pub spawned_at: &'static Location<'static>,
 }
 
 /// A thread that recorded events.

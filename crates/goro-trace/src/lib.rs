@@ -23,7 +23,7 @@
 pub mod event;
 pub mod export;
 
-pub use event::{Event, GoroutineInfo, Outcome, ThreadInfo, ThreadKind, Trace};
+pub use event::{AliveGoroutine, Event, GoroutineInfo, Outcome, ThreadInfo, ThreadKind, Trace};
 pub mod clock;
 mod loom;
 pub mod recorder;

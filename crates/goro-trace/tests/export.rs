@@ -372,6 +372,104 @@ fn words_of<'s>(text: &'s str, needle: &str) -> Vec<&'s str> {
         .collect()
 }
 
+/// The words of the `what` line of the per-goroutine figures of `site`.
+fn per_goroutine<'s>(text: &'s str, site: &str, what: &str) -> Vec<&'s str> {
+    let section = &text[text
+        .find("Per goroutine, by spawn location")
+        .expect("the section")..];
+    let block = &section[section
+        .find(&format!("  {site}"))
+        .expect("the site's block")..];
+    words_of(block, &format!("    {what} "))
+}
+
+#[test]
+fn summary_per_goroutine_figures_are_exact() {
+    let trace = small();
+    let text = summary(&trace);
+    let a_site = trace.goroutines[&2].site();
+    assert!(
+        text.contains(&format!("  {a_site} (a): 2 goroutines\n")),
+        "{text}"
+    );
+    // a and the unnamed one: busy 7 and 2 µs, lifetimes 18 (2 -> 20) and
+    // 12 µs (4 -> 16), 3 and 2 polls; nearest rank of two: p50 is the
+    // smaller, p90 the larger.
+    assert_eq!(
+        per_goroutine(&text, &a_site, "busy"),
+        [
+            "busy", "mean", "4.50", "µs", "p50", "2.00", "µs", "p90", "7.00", "µs", "max", "7.00",
+            "µs"
+        ]
+    );
+    assert_eq!(
+        per_goroutine(&text, &a_site, "lifetime"),
+        [
+            "lifetime", "mean", "15.0", "µs", "p50", "12.0", "µs", "p90", "18.0", "µs", "max",
+            "18.0", "µs"
+        ]
+    );
+    assert_eq!(
+        per_goroutine(&text, &a_site, "polls"),
+        ["polls", "mean", "2.5", "p50", "2", "p90", "3", "max", "3"]
+    );
+    let main_site = trace.goroutines[&1].site();
+    assert!(text.contains(&format!("  {main_site} (main): 1 goroutine\n")));
+    // Every goroutine ended.
+    assert!(text.contains("Goroutines alive at the end: 0 (whose end the recording did not see)\n"));
+}
+
+#[test]
+fn summary_lists_goroutines_alive_at_the_end() {
+    let mut b = Builder::default();
+    b.thread(1, "goro-worker-0", ThreadKind::Worker);
+    b.goroutine(1, Some("main"), None);
+    b.goroutine(2, Some("stuck"), Some(1));
+    b.goroutine(3, None, Some(1));
+    b.poll(1, 1, 0, 1_000, false);
+    b.spawn(1, 500, 2, Some(1));
+    b.spawn(1, 600, 3, Some(1));
+    b.poll(1, 2, 2_000, 3_000, false);
+    b.end(1, 4_000, 1, Outcome::Completed);
+    let mut trace = b.finish(5_000);
+    let text = summary(&trace);
+    let alive: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Goroutines alive at the end"))
+        .take(3)
+        .collect();
+    assert_eq!(
+        alive[0],
+        "Goroutines alive at the end: 2 (whose end the recording did not see)"
+    );
+    assert!(
+        alive[1].starts_with("  stuck #2") && alive[1].contains("[waiting]"),
+        "{alive:?}"
+    );
+    assert!(alive[1].contains("busy 1.00 µs, 1 polls"), "{alive:?}");
+    assert!(
+        alive[2].starts_with("  #3") && alive[2].contains("[runnable]"),
+        "{alive:?}"
+    );
+
+    // As the runtime saw them, when it says.
+    trace.alive = Some(vec![goro_trace::AliveGoroutine {
+        id: 2,
+        name: Some("stuck".into()),
+        state: "chan receive".into(),
+        since: 3_000_000,
+        spawned_at: trace.goroutines[&2].spawned_at,
+    }]);
+    let text = summary(&trace);
+    let line = words_of(&text, "  stuck #2");
+    assert_eq!(
+        line[..5],
+        ["stuck", "#2", "[chan", "receive,", "3.00"],
+        "{text}"
+    );
+    assert!(text.contains("Goroutines alive at the end: 1 (states as goro's dump saw them)\n"));
+}
+
 #[test]
 fn summary_numbers_are_exact() {
     let trace = small();

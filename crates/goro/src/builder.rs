@@ -425,6 +425,9 @@ impl Builder {
         panic::install_hook();
         #[cfg(feature = "trace")]
         goro_trace::watchdog::on_monitor_start(threads::enter);
+        // A recording's summary lists the goroutines alive at its end.
+        #[cfg(feature = "trace")]
+        crate::trace::list_alive_with(crate::dump::alive_for_trace);
         rlimit::raise_open_files();
         #[cfg(unix)]
         if quit_dump {

@@ -282,6 +282,23 @@ pub(crate) fn dump_of(runtimes: &[Arc<Carriers>]) -> Dump {
     Dump { goroutines }
 }
 
+/// The goroutines alive now and their states, for a recording's summary
+/// (feature `trace`).
+#[cfg(feature = "trace")]
+pub(crate) fn alive_for_trace() -> Vec<goro_trace::AliveGoroutine> {
+    dump()
+        .goroutines
+        .into_iter()
+        .map(|g| goro_trace::AliveGoroutine {
+            id: g.id.as_u64(),
+            state: g.state.to_string(),
+            since: u64::try_from(g.since.as_nanos()).unwrap_or(u64::MAX),
+            spawned_at: g.spawned_at,
+            name: g.name,
+        })
+        .collect()
+}
+
 /// How long [`leaked`] gives goroutines to end.
 const LEAK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 

@@ -142,6 +142,9 @@ pub(crate) struct Goroutine {
     pub(crate) start_tid: Tid,
     /// How it ended, if its end was recorded.
     pub(crate) outcome: Option<Outcome>,
+    /// What it was doing when the recording ended, if it had not ended:
+    /// `runnable` (woken or spawned, not polled since) or `waiting`.
+    pub(crate) at_end: Option<&'static str>,
     pub(crate) busy: Nanos,
     pub(crate) scheduled: Nanos,
     pub(crate) blocking: Nanos,
@@ -317,6 +320,7 @@ impl<'t> Builder<'t> {
             end: 0,
             start_tid: 0,
             outcome: None,
+            at_end: None,
             busy: 0,
             scheduled: 0,
             blocking: 0,
@@ -641,9 +645,13 @@ impl Analysis {
         }
         let mut runnable_at_end = 0;
         for g in &mut b.goroutines {
+            let open = g.seen && g.ended_at.is_none() && g.completed_at.is_none();
             if let Some(r) = g.runnable.take() {
                 g.scheduled += end.saturating_sub(r.since);
                 runnable_at_end += 1;
+                g.at_end = open.then_some("runnable");
+            } else if open {
+                g.at_end = Some("waiting");
             }
             let last = g.last_poll_end.unwrap_or(g.start);
             g.end = match (g.ended_at, g.completed_at) {

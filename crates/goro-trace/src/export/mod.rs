@@ -62,7 +62,9 @@ pub fn write_files(trace: &Trace, dir: &Path) -> io::Result<Files> {
     };
     write_atomically(&files.trace_json, |out| chrome::write(&analysis, out))?;
     write_atomically(&files.timeline_html, |out| html::write(&analysis, out))?;
-    write_atomically(&files.summary_txt, |out| summary::write(&analysis, out))?;
+    write_atomically(&files.summary_txt, |out| {
+        summary::write(&analysis, trace.alive.as_deref(), out)
+    })?;
     Ok(files)
 }
 
@@ -93,7 +95,9 @@ pub fn write_timeline_html(trace: &Trace, out: &mut dyn Write) -> io::Result<()>
 /// and spawn latency percentiles, per-thread utilisation and parked time,
 /// the longest polls, watchdog reports and the dropped-event count.
 pub fn write_summary(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
-    buffered(out, |out| summary::write(&Analysis::new(trace), out))
+    buffered(out, |out| {
+        summary::write(&Analysis::new(trace), trace.alive.as_deref(), out)
+    })
 }
 
 fn buffered(

@@ -4,10 +4,175 @@ use std::io::{self, Write};
 
 use super::analysis::{percentile, Analysis, SliceKind};
 use super::text::{count, duration};
-use crate::event::ThreadKind;
+use crate::event::{site, AliveGoroutine, Nanos, ThreadKind};
 
 /// How many of the longest polls to list.
 const LONGEST: usize = 10;
+/// How many spawn locations get per-goroutine figures.
+const SITES_DETAILED: usize = 10;
+/// How many goroutines alive at the end to list.
+const ALIVE: usize = 20;
+
+/// `mean`, then nearest-rank `p50 / p90 / max`, of `values` (sorted here),
+/// each shown by `show`.
+fn distribution_line(
+    out: &mut dyn Write,
+    what: &str,
+    values: &mut [u64],
+    show: impl Fn(f64) -> String,
+) -> io::Result<()> {
+    values.sort_unstable();
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let p = |q| show(percentile(values, q).unwrap_or(0) as f64);
+    writeln!(
+        out,
+        "    {what:<10} mean {:>9}   p50 {:>9}   p90 {:>9}   max {:>9}",
+        show(mean),
+        p(50),
+        p(90),
+        show(values.last().copied().unwrap_or(0) as f64)
+    )
+}
+
+/// The busiest sites' goroutines one by one: mean and percentiles of each
+/// goroutine's busy, scheduled, blocking and idle time, lifetime and polls.
+fn per_goroutine(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "Per goroutine, by spawn location (mean, then nearest-rank p50 / p90 / max over its \
+         goroutines; busiest {SITES_DETAILED} locations)"
+    )?;
+    let mut by_site: Vec<Vec<usize>> = vec![Vec::new(); a.sites.len()];
+    for (i, g) in a.goroutines.iter().enumerate() {
+        by_site[g.site].push(i);
+    }
+    let as_duration = |v: f64| duration(v.round() as Nanos);
+    let as_count = |v: f64| {
+        if v.fract() == 0.0 {
+            count(v as u64)
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    for (site, members) in a.sites.iter().zip(&by_site).take(SITES_DETAILED) {
+        let plural = if members.len() == 1 { "" } else { "s" };
+        writeln!(
+            out,
+            "  {}: {} goroutine{plural}",
+            site.described(),
+            count(members.len() as u64)
+        )?;
+        let column = |f: &dyn Fn(usize) -> u64| members.iter().map(|&g| f(g)).collect::<Vec<_>>();
+        let g = |i: usize| &a.goroutines[i];
+        distribution_line(out, "busy", &mut column(&|i| g(i).busy), as_duration)?;
+        distribution_line(
+            out,
+            "scheduled",
+            &mut column(&|i| g(i).scheduled),
+            as_duration,
+        )?;
+        if members.iter().any(|&i| g(i).blocking > 0) {
+            distribution_line(
+                out,
+                "blocking",
+                &mut column(&|i| g(i).blocking),
+                as_duration,
+            )?;
+        }
+        distribution_line(out, "idle", &mut column(&|i| g(i).idle()), as_duration)?;
+        distribution_line(
+            out,
+            "lifetime",
+            &mut column(&|i| g(i).end - g(i).start),
+            as_duration,
+        )?;
+        distribution_line(out, "polls", &mut column(&|i| g(i).polls), as_count)?;
+    }
+    if a.sites.len() > SITES_DETAILED {
+        writeln!(
+            out,
+            "  ... and {} more locations",
+            count((a.sites.len() - SITES_DETAILED) as u64)
+        )?;
+    }
+    if a.sites.is_empty() {
+        writeln!(out, "  (no goroutines recorded)")?;
+    }
+    writeln!(out)
+}
+
+/// The goroutines still alive when the recording ended: as the runtime saw
+/// them, if it said, else those whose end the recording did not see.
+fn alive_at_end(
+    a: &Analysis,
+    alive: Option<&[AliveGoroutine]>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    // What the recording knows of a goroutine: busy time and polls.
+    let recorded = |id| {
+        a.goroutines
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| format!("busy {}, {} polls", duration(g.busy), count(g.polls)))
+            .unwrap_or_else(|| "not recorded".to_string())
+    };
+    let lines: Vec<String> = match alive {
+        Some(alive) => {
+            writeln!(
+                out,
+                "Goroutines alive at the end: {} (states as goro's dump saw them)",
+                count(alive.len() as u64)
+            )?;
+            alive
+                .iter()
+                .map(|g| {
+                    let label = match &g.name {
+                        Some(name) => format!("{name} #{}", g.id),
+                        None => format!("#{}", g.id),
+                    };
+                    format!(
+                        "  {label:<20} [{}, {}]  spawned at {}  {}",
+                        g.state,
+                        duration(g.since),
+                        site(g.spawned_at),
+                        recorded(g.id)
+                    )
+                })
+                .collect()
+        }
+        None => {
+            let open: Vec<_> = a.goroutines.iter().filter(|g| g.at_end.is_some()).collect();
+            writeln!(
+                out,
+                "Goroutines alive at the end: {} (whose end the recording did not see)",
+                count(open.len() as u64)
+            )?;
+            open.iter()
+                .map(|g| {
+                    format!(
+                        "  {:<20} [{}]  spawned at {}  {}",
+                        g.label,
+                        g.at_end.unwrap_or("waiting"),
+                        a.sites[g.site].site,
+                        recorded(g.id)
+                    )
+                })
+                .collect()
+        }
+    };
+    for line in lines.iter().take(ALIVE) {
+        writeln!(out, "{line}")?;
+    }
+    if lines.len() > ALIVE {
+        writeln!(
+            out,
+            "  ... and {} more",
+            count((lines.len() - ALIVE) as u64)
+        )?;
+    }
+    writeln!(out)
+}
 
 fn latency_line(out: &mut dyn Write, what: &str, values: &[u64]) -> io::Result<()> {
     match values.last() {
@@ -34,7 +199,11 @@ fn percent(part: u64, whole: u64) -> String {
     format!("{:.1}%", part as f64 * 100.0 / whole as f64)
 }
 
-pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(
+    a: &Analysis,
+    alive: Option<&[AliveGoroutine]>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "goro trace summary")?;
     writeln!(out, "==================")?;
     writeln!(
@@ -89,6 +258,8 @@ pub(crate) fn write(a: &Analysis, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  (no goroutines recorded)")?;
     }
     writeln!(out)?;
+    per_goroutine(a, out)?;
+    alive_at_end(a, alive, out)?;
 
     writeln!(out, "Scheduling latency (nearest-rank percentiles)")?;
     latency_line(out, "wake -> next poll", &a.wake_latency)?;

@@ -22,8 +22,10 @@
 //!   grey, with a legend.
 //! - `dir/summary.txt`: goroutines grouped by spawn location with their
 //!   count, busy, scheduled (runnable, waiting for a worker) and idle time
-//!   and polls, as Go's goroutine analysis shows them; wake-to-poll latency
-//!   percentiles; worker utilisation; the longest polls.
+//!   and polls, as Go's goroutine analysis shows them, and per goroutine
+//!   (mean, p50, p90, max); the goroutines still alive at the end with
+//!   their states, as [`dump`](crate::dump) gives them; wake-to-poll
+//!   latency percentiles; worker utilisation; the longest polls.
 //!
 //! `GORO_TRACE_EVENTS=N` sets how many events each thread keeps (262144 by
 //! default); a thread that records more keeps its newest and the summary
@@ -290,6 +292,16 @@ pub(crate) fn blocking_goroutine<R>(
     }
 }
 
+/// Lists the goroutines alive and their states for a recording's summary
+/// (`goro::dump`, a layer above), once a runtime has started.
+static ALIVE: std::sync::OnceLock<fn() -> Vec<goro_trace::AliveGoroutine>> =
+    std::sync::OnceLock::new();
+
+/// Says how to list the goroutines alive when a recording ends.
+pub(crate) fn list_alive_with(alive: fn() -> Vec<goro_trace::AliveGoroutine>) {
+    let _ = ALIVE.set(alive);
+}
+
 /// The recording in progress, started by `GORO_TRACE` or by [`start`].
 struct Active {
     dir: PathBuf,
@@ -390,7 +402,8 @@ fn finish_active(only_env: bool, announce: bool) -> Option<std::io::Result<Files
     stop_listening_for_ctrl_c();
     WRITING.with(|w| w.set(true));
     let _writing = Writing;
-    let trace = recorder::stop()?;
+    let mut trace = recorder::stop()?;
+    trace.alive = ALIVE.get().map(|alive| alive());
     let written = goro_trace::export::write_files(&trace, &dir);
     match &written {
         Ok(_) if !announce => {}
