@@ -152,10 +152,29 @@ fn start(goroutine: Goroutine, who: Who, carriers: Arc<Carriers>, handle: Option
         slot,
         current: Some(goroutine),
     };
+    spawn_carrier(carrier, handle.as_ref());
+}
+
+/// Spawns a carrier task on the runtime of `handle`, or the current one.
+#[cfg(not(all(tokio_unstable, feature = "trace")))]
+fn spawn_carrier(carrier: Carrier, handle: Option<&Handle>) {
     match handle {
         Some(handle) => drop(handle.spawn(carrier)),
         None => drop(tokio::spawn(carrier)),
     }
+}
+
+/// Spawns a carrier task on the runtime of `handle`, or the current one,
+/// named `goro carrier` for Tokio's instrumentation (tokio-console shows
+/// carriers beside the goroutines they host).
+#[cfg(all(tokio_unstable, feature = "trace"))]
+fn spawn_carrier(carrier: Carrier, handle: Option<&Handle>) {
+    let builder = tokio::task::Builder::new().name("goro carrier");
+    let spawned = match handle {
+        Some(handle) => builder.spawn_on(carrier, handle),
+        None => builder.spawn(carrier),
+    };
+    drop(spawned.expect("Tokio's task builder spawns on a running runtime"));
 }
 
 /// A carrier task's future.

@@ -53,6 +53,17 @@
 //! listens as the runtime starts; with one installed inside main, at main's
 //! first poll after that (its first wait), and it runs in it from then on.
 
+//! # tokio-console
+//!
+//! Built with `RUSTFLAGS="--cfg tokio_unstable"` (which console-subscriber
+//! requires) and with console-subscriber's layer installed, tokio-console's
+//! task list shows each goroutine as a task named `name (goroutine N)` or
+//! `goroutine N`, at its spawn location, with its polls, busy time and
+//! wakes. The Tokio tasks that host goroutines are listed beside them,
+//! named `goro carrier`: each lives on to host the next goroutine, so its
+//! figures add up those of many. Goroutines spawned before the layer was
+//! installed are not listed; main is, from its first wait after it.
+//!
 //! # The watchdog
 //!
 //! A monitor thread notices a goroutine that holds a worker thread longer
@@ -66,6 +77,8 @@
 //! costs each poll a few plain stores and reads of the thread's state, and
 //! no thread runs for it until a runtime starts.
 
+#[cfg(tokio_unstable)]
+mod console;
 #[cfg(unix)]
 mod interrupt;
 mod traced;
@@ -89,10 +102,49 @@ pub(crate) use watch::{thread_started, thread_stopped, threshold_from_env, Watch
 pub use goro_trace::export::Files;
 
 /// Whether goroutines spawned now get a span and are recorded: a recording
-/// is in progress, or a `tracing` subscriber listens to `goro::sched`.
+/// is in progress, or a `tracing` subscriber listens to `goro::sched` (or,
+/// built with `tokio_unstable`, wants tokio-console's task spans).
 #[inline]
 pub(crate) fn active() -> bool {
-    recorder::recording() || tracing::enabled!(target: "goro::sched", tracing::Level::INFO)
+    recorder::recording()
+        || tracing::enabled!(target: "goro::sched", tracing::Level::INFO)
+        || console_listens()
+}
+
+/// Whether tokio-console's layer wants goroutines as tasks (only in builds
+/// with `tokio_unstable`, which console-subscriber requires).
+#[inline(always)]
+fn console_listens() -> bool {
+    #[cfg(tokio_unstable)]
+    return console::listens();
+    #[cfg(not(tokio_unstable))]
+    false
+}
+
+/// Goroutine `id`'s task span for tokio-console: disabled unless built
+/// with `tokio_unstable` and console-subscriber's layer listens.
+pub(crate) fn console_span(
+    id: GoroutineId,
+    name: Option<&str>,
+    at: &'static Location<'static>,
+) -> tracing::Span {
+    #[cfg(tokio_unstable)]
+    return console::span(id, name, at);
+    #[cfg(not(tokio_unstable))]
+    {
+        let _ = (id, name, at);
+        tracing::Span::none()
+    }
+}
+
+/// The goroutine whose task span is `span` was woken (tokio-console counts
+/// it).
+#[inline]
+pub(crate) fn console_woken(span: &tracing::Id) {
+    #[cfg(tokio_unstable)]
+    console::woken(span);
+    #[cfg(not(tokio_unstable))]
+    let _ = span;
 }
 
 /// A traced goroutine being spawned: what its spawner records.
@@ -259,6 +311,7 @@ pub(crate) fn blocking_goroutine<R>(
     /// Says how the goroutine ended, when its closure is dropped.
     struct Run {
         span: tracing::Span,
+        console: tracing::Span,
         id: GoroutineId,
         started: bool,
     }
@@ -278,6 +331,7 @@ pub(crate) fn blocking_goroutine<R>(
     let f = blocking_call(f, true);
     let mut run = traced.then(|| Run {
         span: traced::goroutine_span(id, name, at, context::current()),
+        console: console_span(id, name, at),
         id,
         started: false,
     });
@@ -287,6 +341,7 @@ pub(crate) fn blocking_goroutine<R>(
             run.started = true;
             let goroutine = id.as_u64();
             tracing::trace!(target: "goro::sched", parent: &run.span, goroutine, "started");
+            let _console = run.console.enter();
             run.span.in_scope(f)
         }
     }

@@ -42,6 +42,8 @@ struct State {
     spawned_at: &'static Location<'static>,
     /// Made at the first poll.
     span: OnceCell<tracing::Span>,
+    /// tokio-console's task span, made with `span`.
+    console: OnceCell<tracing::Span>,
     /// The task's waker last seen, and the recording waker wrapping it.
     waker: RefCell<Option<(Waker, Waker)>>,
     ended: Cell<bool>,
@@ -63,6 +65,7 @@ impl<F> Traced<F> {
                 name,
                 spawned_at,
                 span: OnceCell::new(),
+                console: OnceCell::new(),
                 waker: RefCell::new(None),
                 ended: Cell::new(false),
             }),
@@ -80,14 +83,16 @@ impl<F: Future> Future for Traced<F> {
             state.first_poll();
         }
         let _entered = state.span.get().map(tracing::Span::enter);
+        let console = state.console.get().and_then(tracing::Span::id);
+        let _console = state.console.get().map(tracing::Span::enter);
         let recording = recorder::recording();
         let start = recorder::now();
         let unwinding = Unwinding { state, start };
-        let output = if recording {
+        let output = if recording || console.is_some() {
             // Inside goro's watch of the waker (`util::watched`), which
             // the recording waker would otherwise hide.
             let outer = cx.waker();
-            let waker = state.waker(watched::waker(outer));
+            let waker = state.waker(watched::waker(outer), console);
             watched::rewatch(outer, &waker, |cx| this.future.poll(cx))
         } else {
             this.future.poll(cx)
@@ -119,10 +124,14 @@ impl State {
         });
         tracing::trace!(target: "goro::sched", parent: &span, "first poll");
         let _ = self.span.set(span);
+        let _ = self
+            .console
+            .set(super::console_span(self.id, self.name.as_deref(), at));
     }
 
-    /// The recording waker for this poll: the task's own waker, wrapped.
-    fn waker(&self, inner: &Waker) -> Waker {
+    /// The recording waker for this poll: the task's own waker, wrapped;
+    /// its wakes also go to tokio-console's task span `console`.
+    fn waker(&self, inner: &Waker, console: Option<tracing::Id>) -> Waker {
         let mut cache = self.waker.borrow_mut();
         if let Some((seen, wrapped)) = cache.as_ref() {
             if seen.will_wake(inner) {
@@ -131,6 +140,7 @@ impl State {
         }
         let wrapped = Waker::from(Arc::new(RecordingWaker {
             target: self.id.as_u64(),
+            console,
             inner: inner.clone(),
         }));
         *cache = Some((inner.clone(), wrapped.clone()));
@@ -185,7 +195,8 @@ pin_project! {
     pub(crate) struct MainSpan<F> {
         #[pin]
         future: F,
-        span: Option<tracing::Span>,
+        // With tokio-console's task span.
+        span: Option<(tracing::Span, tracing::Span)>,
         spawned_at: &'static Location<'static>,
     }
 }
@@ -207,14 +218,16 @@ impl<F: Future> Future for MainSpan<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         if this.span.is_none() && super::active() {
-            *this.span = Some(goroutine_span(
-                GoroutineId::MAIN,
-                Some("main"),
-                this.spawned_at,
-                None,
+            let at = *this.spawned_at;
+            *this.span = Some((
+                goroutine_span(GoroutineId::MAIN, Some("main"), at, None),
+                super::console_span(GoroutineId::MAIN, Some("main"), at),
             ));
         }
-        let _entered = this.span.as_ref().map(tracing::Span::enter);
+        let _entered = this
+            .span
+            .as_ref()
+            .map(|(span, console)| (span.enter(), console.enter()));
         this.future.poll(cx)
     }
 }
@@ -235,12 +248,17 @@ impl Drop for Unwinding<'_> {
 /// A task's waker that records who wakes the goroutine.
 struct RecordingWaker {
     target: u64,
+    /// The goroutine's task span for tokio-console.
+    console: Option<tracing::Id>,
     inner: Waker,
 }
 
 impl RecordingWaker {
     fn record(&self) {
         recorder::wake(self.target, context::current().map(GoroutineId::as_u64));
+        if let Some(console) = &self.console {
+            super::console_woken(console);
+        }
     }
 }
 
