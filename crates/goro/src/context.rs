@@ -243,7 +243,7 @@ struct After {
 struct Expire(Weak<Source>);
 
 impl Deliver for Expire {
-    fn deliver(&mut self, _now: Instant) -> bool {
+    fn deliver(&mut self) -> bool {
         if let Some(source) = self.0.upgrade() {
             source.cancel_from(Error::DeadlineExceeded, true);
         }

@@ -117,9 +117,10 @@ impl fmt::Display for Signal {
 /// that is no signal), naming it.
 pub fn notify(signals: &[Signal]) -> Receiver<Signal> {
     let (tx, rx) = chan(signals.len().max(1));
+    let (handle, _, _) = crate::spawn::runtime();
     let mut streams = Vec::with_capacity(signals.len());
     for &sig in signals {
-        match signal_stream(sig) {
+        match signal_stream(&handle, sig) {
             Ok(stream) => streams.push((sig, stream)),
             Err(err) => panic!(
                 "goro::signal::notify: cannot handle {sig} ({}): {err}",
@@ -127,7 +128,7 @@ pub fn notify(signals: &[Signal]) -> Receiver<Signal> {
             ),
         }
     }
-    listen(tx, streams);
+    listen(&handle, tx, streams);
     rx
 }
 
@@ -151,16 +152,22 @@ pub fn notify_context(parent: &Context, signals: &[Signal]) -> (Context, Cancel)
     (ctx, cancel)
 }
 
-fn signal_stream(sig: Signal) -> std::io::Result<tokio::signal::unix::Signal> {
-    let (handle, _, _) = crate::spawn::runtime();
+fn signal_stream(
+    handle: &tokio::runtime::Handle,
+    sig: Signal,
+) -> std::io::Result<tokio::signal::unix::Signal> {
     let _enter = handle.enter();
     signal(SignalKind::from_raw(sig.number()))
 }
 
 /// A Tokio task (no goroutine) that forwards the signals until the
 /// channel's receivers are gone.
-fn listen(tx: Sender<Signal>, mut streams: Vec<(Signal, tokio::signal::unix::Signal)>) {
-    on_runtime(async move {
+fn listen(
+    handle: &tokio::runtime::Handle,
+    tx: Sender<Signal>,
+    mut streams: Vec<(Signal, tokio::signal::unix::Signal)>,
+) {
+    drop(handle.spawn(async move {
         poll_fn(|cx| {
             if tx.when_gone(cx.waker()) {
                 return Poll::Ready(());
@@ -173,7 +180,7 @@ fn listen(tx: Sender<Signal>, mut streams: Vec<(Signal, tokio::signal::unix::Sig
             Poll::Pending
         })
         .await;
-    });
+    }));
 }
 
 fn on_runtime(task: impl std::future::Future<Output = ()> + Send + 'static) {

@@ -355,9 +355,9 @@ impl Wakeup {
 
 /// What an alarm does when it fires.
 pub(crate) trait Deliver: Send + 'static {
-    /// Fires at `now`; returns `false` if it never can again (its channel
-    /// is gone), which disarms it even if it is periodic.
-    fn deliver(&mut self, now: Instant) -> bool;
+    /// Fires; returns `false` if it never can again (its channel is gone),
+    /// which disarms it even if it is periodic.
+    fn deliver(&mut self) -> bool;
 }
 
 /// A timer that fires a [`Deliver`], once or every period, until stopped.
@@ -392,7 +392,7 @@ impl<D: Deliver> Due for Alarm<D> {
         if !state.armed || state.seq != seq {
             return;
         }
-        let again = state.deliver.deliver(now);
+        let again = state.deliver.deliver();
         let driver = driver();
         let mut heap = driver.lock();
         // The next tick on the period's grid after now: ticks the thread

@@ -434,7 +434,7 @@ impl Fire {
 }
 
 impl Deliver for Fire {
-    fn deliver(&mut self, _now: Instant) -> bool {
+    fn deliver(&mut self) -> bool {
         match self {
             Fire::Send(tx) => tx.offer(Time::now()) != Offer::Closed,
             Fire::Call(call) => {
