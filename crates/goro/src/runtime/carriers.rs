@@ -265,7 +265,13 @@ impl Stripe {
     /// `n` goroutines ended on the stripe's thread.
     #[inline]
     pub(crate) fn ended(&self, n: u64) {
-        bump(&self.0.ended, n);
+        let ended = &self.0.ended;
+        // Release: a reader that sees this end (then an acquire fence)
+        // sees the goroutine's start, which happened before it.
+        ended.store(
+            ended.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Release,
+        );
     }
 
     /// `n` more goroutine polls ran on the stripe's thread.
@@ -599,12 +605,12 @@ impl Carriers {
     /// stripe of this runtime.
     #[inline]
     pub(crate) fn count_shared(&self, started: bool, n: u64) {
-        let count = if started {
-            &self.shared.started
+        if started {
+            self.shared.started.fetch_add(n, Ordering::Relaxed);
         } else {
-            &self.shared.ended
-        };
-        count.fetch_add(n, Ordering::Relaxed);
+            // As `Stripe::ended`.
+            self.shared.ended.fetch_add(n, Ordering::Release);
+        }
     }
 
     /// A goroutine's panic was caught (`Panic::Isolate`).
