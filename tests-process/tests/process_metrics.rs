@@ -175,3 +175,16 @@ fn schedtrace_off_prints_nothing() {
         assert_eq!(ended.stderr, "", "GORO_SCHEDTRACE={value:?}");
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_schedtrace_thread_ends_with_its_runtime() {
+    let mut cmd = fixture("schedtrace-ends");
+    cmd.env("GORO_SCHEDTRACE", "3600s");
+    let ended = run(cmd);
+    assert_eq!(ended.code(), Some(0), "{ended:?}");
+    assert_eq!(
+        ended.stdout, "the schedtrace thread ended with its runtime\n",
+        "{ended:?}"
+    );
+}

@@ -29,9 +29,11 @@ pub fn gomaxprocs() -> usize {
 /// included: Go's `runtime.NumGoroutine()`.
 ///
 /// Goroutines that have finished but whose result nobody collected do not
-/// count. A [`spawn_blocking`](crate::spawn_blocking) goroutine counts
-/// until its closure returns, as Go counts a goroutine in a system call; a
-/// [`blocking`](crate::blocking) call is part of its caller and adds none.
+/// count. A [`spawn_blocking`](crate::spawn_blocking) goroutine started
+/// inside a goro runtime counts until its closure returns, as Go counts a
+/// goroutine in a system call (one started from outside any runtime does
+/// not); a [`blocking`](crate::blocking) call is part of its caller and adds
+/// none.
 ///
 /// # Examples
 ///

@@ -382,7 +382,7 @@ impl Drop for PoolCall {
         }
         carriers.blocking(Blocking::Finished);
         if self.goroutine {
-            if std::thread::panicking() {
+            if self.started && std::thread::panicking() {
                 // Tokio catches it (`Panic::Isolate`).
                 carriers.panicked();
             }

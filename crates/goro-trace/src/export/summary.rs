@@ -109,23 +109,31 @@ fn alive_at_end(
     alive: Option<&[AliveGoroutine]>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    // What the recording knows of a goroutine: busy time and polls.
+    // What the recording knows of a goroutine: busy time and polls. (A
+    // map: a program may end with a million goroutines alive.)
+    let by_id: std::collections::HashMap<u64, usize> = a
+        .goroutines
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id, i))
+        .collect();
     let recorded = |id| {
-        a.goroutines
-            .iter()
-            .find(|g| g.id == id)
+        by_id
+            .get(&id)
+            .map(|&i| &a.goroutines[i])
             .map(|g| format!("busy {}, {} polls", duration(g.busy), count(g.polls)))
             .unwrap_or_else(|| "not recorded".to_string())
     };
-    let lines: Vec<String> = match alive {
+    let (total, lines): (usize, Vec<String>) = match alive {
         Some(alive) => {
             writeln!(
                 out,
                 "Goroutines alive at the end: {} (states as goro's dump saw them)",
                 count(alive.len() as u64)
             )?;
-            alive
+            let lines = alive
                 .iter()
+                .take(ALIVE)
                 .map(|g| {
                     let label = match &g.name {
                         Some(name) => format!("{name} #{}", g.id),
@@ -139,7 +147,8 @@ fn alive_at_end(
                         recorded(g.id)
                     )
                 })
-                .collect()
+                .collect();
+            (alive.len(), lines)
         }
         None => {
             let open: Vec<_> = a.goroutines.iter().filter(|g| g.at_end.is_some()).collect();
@@ -148,7 +157,9 @@ fn alive_at_end(
                 "Goroutines alive at the end: {} (whose end the recording did not see)",
                 count(open.len() as u64)
             )?;
-            open.iter()
+            let lines = open
+                .iter()
+                .take(ALIVE)
                 .map(|g| {
                     format!(
                         "  {:<20} [{}]  spawned at {}  {}",
@@ -158,17 +169,18 @@ fn alive_at_end(
                         recorded(g.id)
                     )
                 })
-                .collect()
+                .collect();
+            (open.len(), lines)
         }
     };
-    for line in lines.iter().take(ALIVE) {
+    for line in &lines {
         writeln!(out, "{line}")?;
     }
-    if lines.len() > ALIVE {
+    if total > lines.len() {
         writeln!(
             out,
             "  ... and {} more",
-            count((lines.len() - ALIVE) as u64)
+            count((total - lines.len()) as u64)
         )?;
     }
     writeln!(out)

@@ -83,6 +83,9 @@ pub(crate) struct Carriers {
     /// `spawn_blocking` goroutines alive: counted among the goroutines,
     /// hosted by no carrier.
     on_pool: AtomicU64,
+    /// Dropped at `close`: tells the `GORO_SCHEDTRACE` thread, which holds
+    /// the runtime's handle (and through its hooks these carriers), to end.
+    schedtrace: Mutex<Option<std::sync::mpsc::Sender<()>>>,
     /// Carrier tasks alive (idle or not): Tokio counts them as tasks.
     carriers: AtomicUsize,
     /// Set when the runtime shuts down: the spare list takes no more
@@ -237,6 +240,8 @@ pub(crate) struct Counts {
     polls: AtomicU64,
     /// Time spent unparked before the last park, in nanoseconds.
     busy: AtomicU64,
+    /// Guards `busy` and `unparked_at` as a pair (`Counts::write`).
+    version: AtomicU64,
     /// When the thread last unparked (`metrics::nanos`, never 0), or 0
     /// while it is parked.
     unparked_at: AtomicU64,
@@ -286,11 +291,13 @@ impl Stripe {
         counts
             .worker
             .store(thread.saturating_add(1), Ordering::Relaxed);
-        let since = counts.unparked_at.load(Ordering::Relaxed);
-        if since != 0 {
-            bump(&counts.busy, nanos().saturating_sub(since));
-        }
-        counts.unparked_at.store(0, Ordering::Relaxed);
+        counts.write(|| {
+            let since = counts.unparked_at.load(Ordering::Relaxed);
+            if since != 0 {
+                bump(&counts.busy, nanos().saturating_sub(since));
+            }
+            counts.unparked_at.store(0, Ordering::Relaxed);
+        });
         bump(&counts.parks, 1);
     }
 
@@ -300,7 +307,36 @@ impl Stripe {
         counts
             .worker
             .store(thread.saturating_add(1), Ordering::Relaxed);
-        counts.unparked_at.store(nanos().max(1), Ordering::Relaxed);
+        counts.write(|| {
+            counts.unparked_at.store(nanos().max(1), Ordering::Relaxed);
+        });
+    }
+}
+
+impl Counts {
+    /// Changes `busy` and `unparked_at` (only the stripe's thread does) as
+    /// a seqlock's writer: `version` is odd meanwhile.
+    #[inline]
+    fn write(&self, change: impl FnOnce()) {
+        let version = self.version.load(Ordering::Relaxed);
+        self.version.store(version + 1, Ordering::Relaxed);
+        std::sync::atomic::fence(Ordering::Release);
+        change();
+        self.version.store(version + 2, Ordering::Release);
+    }
+
+    /// `busy` and `unparked_at` as one pair, read as a seqlock's reader.
+    fn busy_since(&self) -> (u64, u64) {
+        loop {
+            let before = self.version.load(Ordering::Acquire);
+            let busy = self.busy.load(Ordering::Relaxed);
+            let since = self.unparked_at.load(Ordering::Relaxed);
+            std::sync::atomic::fence(Ordering::Acquire);
+            if before % 2 == 0 && self.version.load(Ordering::Relaxed) == before {
+                return (busy, since);
+            }
+            std::hint::spin_loop();
+        }
     }
 }
 
@@ -571,7 +607,11 @@ impl Carriers {
             .map(|stripe| &*stripe.0)
             .filter(|counts| counts.worker.load(Ordering::Relaxed) != 0)
             .map(|counts| {
-                let since = counts.unparked_at.load(Ordering::Relaxed);
+                // The busy time so far and the time awake since the last
+                // unpark, read as a pair: a park between the two readings
+                // would count an interval twice (and a later reading
+                // would be lower).
+                let (busy, since) = counts.busy_since();
                 let running = if since == 0 {
                     0
                 } else {
@@ -580,7 +620,7 @@ impl Carriers {
                 WorkerCounts {
                     thread: counts.worker.load(Ordering::Relaxed) - 1,
                     polls: counts.polls.load(Ordering::Relaxed),
-                    busy_nanos: counts.busy.load(Ordering::Relaxed) + running,
+                    busy_nanos: busy + running,
                     parks: counts.parks.load(Ordering::Relaxed),
                     parked: since == 0,
                 }
@@ -626,7 +666,9 @@ impl Carriers {
     /// A blocking call goes to the pool (`Blocking::Queued`), starts there
     /// (`Started`) or finishes (`Finished`).
     pub(crate) fn blocking(&self, step: Blocking) {
-        self.blocking[step as usize].fetch_add(1, Ordering::Relaxed);
+        // Release: a reader that sees a later step (then an acquire fence)
+        // sees the earlier ones.
+        self.blocking[step as usize].fetch_add(1, Ordering::Release);
     }
 
     /// A `spawn_blocking` goroutine starts (`true`) or ends.
@@ -689,6 +731,21 @@ impl Carriers {
             std::mem::take(&mut *spare)
         };
         drop(spare);
+        drop(
+            self.schedtrace
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+    }
+
+    /// The `GORO_SCHEDTRACE` thread's end: its receiver hears the sender
+    /// dropped when the runtime closes.
+    pub(crate) fn on_close(&self, stop: std::sync::mpsc::Sender<()>) {
+        *self
+            .schedtrace
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(stop);
     }
 
     /// The main goroutine has returned: no other goroutine of the runtime

@@ -20,6 +20,12 @@ use super::context::Flags;
 /// two figures may be a few goroutines apart; `goroutines` is always
 /// [`goro::num_goroutine()`](crate::num_goroutine).
 ///
+/// `spawned`, `ended` and `panics` count the goroutines started on the
+/// runtime's own threads (by its goroutines and blocking calls, and `run`'s
+/// main). A goroutine started from a thread outside any runtime runs on the
+/// process-wide runtime as a Tokio task of its own: it counts in
+/// `goroutines` while it lives, not in those totals.
+///
 /// Inside a Tokio runtime that goro did not start, only `goroutines` (its
 /// tasks), `workers` and `global_queue` are known; the rest are zero.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

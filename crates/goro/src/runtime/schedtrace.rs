@@ -4,6 +4,8 @@
 //! and without the variable no thread starts.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -26,27 +28,44 @@ pub(crate) fn period_from_env() -> Result<Option<Duration>, BuildError> {
 /// Starts the thread that prints the line every `period` until the runtime
 /// of `carriers` shuts down.
 pub(crate) fn start(period: Duration, carriers: &Arc<Carriers>, handle: Handle, flags: Flags) {
+    let (stop, stopped) = std::sync::mpsc::channel();
+    carriers.on_close(stop);
     let carriers = Arc::downgrade(carriers);
     let started = std::thread::Builder::new()
         .name("goro-schedtrace".into())
         .spawn(move || {
+            /// The thread is goro's until it ends, however it ends.
+            struct Known;
+            impl Drop for Known {
+                fn drop(&mut self) {
+                    threads::leave();
+                }
+            }
             threads::enter();
-            run(period, &carriers, &handle, flags);
-            threads::leave();
+            let _known = Known;
+            run(period, &carriers, &handle, flags, &stopped);
         });
     if let Err(err) = started {
         eprintln!("goro: GORO_SCHEDTRACE: could not start its thread: {err}");
     }
 }
 
-fn run(period: Duration, carriers: &Weak<Carriers>, handle: &Handle, flags: Flags) {
+fn run(
+    period: Duration,
+    carriers: &Weak<Carriers>,
+    handle: &Handle,
+    flags: Flags,
+    stopped: &Receiver<()>,
+) {
     let start = Instant::now();
     let mut next = start + period;
     let mut last = Metrics::default();
     loop {
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
+        let wait = next.saturating_duration_since(Instant::now());
+        // Ends as soon as the runtime closes (its sender is dropped), so
+        // that the runtime's handle is not kept a period longer.
+        if let Err(RecvTimeoutError::Disconnected) = stopped.recv_timeout(wait) {
+            return;
         }
         let Some(runtime) = carriers.upgrade().filter(|c| !c.is_closed()) else {
             return;
@@ -54,7 +73,12 @@ fn run(period: Duration, carriers: &Weak<Carriers>, handle: &Handle, flags: Flag
         let metrics = Metrics::read(handle, flags, Some(&runtime));
         drop(runtime);
         let at = Instant::now();
-        eprintln!("{}", line(at - start, period, &metrics, &last));
+        // A closed stderr is no reason to stop the program.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            line(at - start, period, &metrics, &last)
+        );
         last = metrics;
         next += period;
         if next < at {

@@ -288,6 +288,13 @@ pub(crate) fn main_goroutine<F>(
 #[inline]
 pub(crate) fn in_callers_span<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
     let span = tracing::Span::current();
+    // A task's span (tokio-console's, goro's or Tokio's) stands for the
+    // task's polls: entered on the pool thread, it would count the call as
+    // one.
+    let span = match span.metadata() {
+        Some(meta) if meta.name() == "runtime.spawn" => tracing::Span::none(),
+        _ => span,
+    };
     move || {
         if span.is_none() {
             f()

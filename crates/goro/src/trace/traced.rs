@@ -82,9 +82,11 @@ impl<F: Future> Future for Traced<F> {
         if state.span.get().is_none() {
             state.first_poll();
         }
-        let _entered = state.span.get().map(tracing::Span::enter);
+        // tokio-console's task span outside, the goroutine's inside: what
+        // the goroutine's code sees as its current span is the goroutine's.
         let console = state.console.get().and_then(tracing::Span::id);
         let _console = state.console.get().map(tracing::Span::enter);
+        let _entered = state.span.get().map(tracing::Span::enter);
         let recording = recorder::recording();
         let start = recorder::now();
         let unwinding = Unwinding { state, start };
@@ -219,15 +221,21 @@ impl<F: Future> Future for MainSpan<F> {
         let this = self.project();
         if this.span.is_none() && super::active() {
             let at = *this.spawned_at;
-            *this.span = Some((
+            let spans = (
                 goroutine_span(GoroutineId::MAIN, Some("main"), at, None),
                 super::console_span(GoroutineId::MAIN, Some("main"), at),
-            ));
+            );
+            // Traced for a recording alone, nothing wants the spans yet:
+            // ask again at the next poll.
+            if !(spans.0.is_disabled() && spans.1.is_disabled()) {
+                *this.span = Some(spans);
+            }
         }
+        // As `Traced`: tokio-console's span outside, main's inside.
         let _entered = this
             .span
             .as_ref()
-            .map(|(span, console)| (span.enter(), console.enter()));
+            .map(|(span, console)| (console.enter(), span.enter()));
         this.future.poll(cx)
     }
 }
