@@ -10,7 +10,7 @@ use console_api::field::{Name, Value};
 use console_api::instrument::instrument_client::InstrumentClient;
 use console_api::instrument::InstrumentRequest;
 use console_api::tasks::Task;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
 const GENEROUS: Duration = Duration::from_secs(120);
@@ -100,6 +100,12 @@ fn watch(port: u16, done: impl Fn(&HashMap<u64, Seen>) -> bool) -> HashMap<u64, 
     })
 }
 
+/// A layer that wants goro's `goroutine` spans (through its filter) and
+/// does nothing with them.
+struct Sched;
+
+impl<S: tracing::Subscriber> Layer<S> for Sched {}
+
 fn goroutine_named<'t>(tasks: &'t HashMap<u64, Seen>, name: &str) -> Option<&'t Seen> {
     tasks.values().find(|task| {
         task.fields
@@ -119,9 +125,23 @@ fn console_lists_goroutines_with_names_polls_and_wakes() {
         .server_addr(([127, 0, 0, 1], port))
         .publish_interval(Duration::from_millis(20))
         .spawn();
-    tracing_subscriber::registry().with(layer).init();
+    // goro's own goroutine spans too, as a program that also logs has them.
+    let sched = Sched.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+        meta.target() == "goro::sched"
+    }));
+    tracing_subscriber::registry()
+        .with(layer)
+        .with(sched)
+        .init();
 
     let tasks = goro::Builder::new().worker_threads(2).run(async move {
+        // The task span is outside the goroutine's: what the goroutine's
+        // code (and its blocking calls) sees as its span is the goroutine's.
+        let current = || tracing::Span::current().metadata().map(|meta| meta.name());
+        assert_eq!(current(), Some("goroutine"));
+        let worker = goro::go!(async move { current() });
+        assert_eq!(worker.await.unwrap(), Some("goroutine"));
+        assert_eq!(goro::blocking(current).await, Some("goroutine"));
         let (release, released) = goro::chan::<()>(0);
         for i in 0..3 {
             let released = released.clone();

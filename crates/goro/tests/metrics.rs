@@ -191,3 +191,44 @@ fn no_schedtrace_thread_unless_asked() {
         "{names:?}"
     );
 }
+
+/// A worker's busy time is a counter: read while workers park and wake
+/// thousands of times, it never goes back.
+#[test]
+fn busy_time_never_goes_back() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    runtime().run(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        let nappers: Vec<_> = (0..4)
+            .map(|_| {
+                let stop = stop.clone();
+                goro::go!(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        goro::time::sleep(Duration::from_micros(20)).await;
+                    }
+                })
+            })
+            .collect();
+        let mut last: std::collections::HashMap<u32, Duration> = Default::default();
+        for i in 0..20_000 {
+            for worker in goro::metrics().per_worker {
+                let before = last.entry(worker.thread).or_default();
+                assert!(
+                    worker.busy >= *before,
+                    "worker {} went from {before:?} to {:?}",
+                    worker.thread,
+                    worker.busy
+                );
+                *before = worker.busy;
+            }
+            if i % 64 == 0 {
+                goro::gosched().await;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for napper in nappers {
+            napper.await.unwrap();
+        }
+    });
+}
