@@ -324,15 +324,14 @@ pub(crate) fn blocking_goroutine<R>(
     }
     impl Drop for Run {
         fn drop(&mut self) {
-            let goroutine = self.id.as_u64();
-            let span = &self.span;
-            if !self.started {
-                tracing::trace!(target: "goro::sched", parent: span, goroutine, "cancelled");
+            let outcome = if !self.started {
+                Outcome::Cancelled
             } else if std::thread::panicking() {
-                tracing::trace!(target: "goro::sched", parent: span, goroutine, "panicked");
+                Outcome::Panicked
             } else {
-                tracing::trace!(target: "goro::sched", parent: span, goroutine, "completed");
-            }
+                Outcome::Completed
+            };
+            traced::say_ended(&self.span, self.id, outcome);
         }
     }
     let f = blocking_call(f, true);

@@ -154,20 +154,25 @@ impl State {
         if self.ended.replace(true) {
             return;
         }
-        let goroutine = self.id.as_u64();
-        recorder::end(goroutine, outcome);
+        recorder::end(self.id.as_u64(), outcome);
         // (No span if it was never polled: the id says who.)
         let span = self.span.get().cloned().unwrap_or_else(tracing::Span::none);
-        match outcome {
-            Outcome::Completed => {
-                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "completed")
-            }
-            Outcome::Panicked => {
-                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "panicked")
-            }
-            Outcome::Cancelled => {
-                tracing::trace!(target: "goro::sched", parent: &span, goroutine, "cancelled")
-            }
+        say_ended(&span, self.id, outcome);
+    }
+}
+
+/// The lifecycle event of goroutine `id`'s end, in its span `span`.
+pub(crate) fn say_ended(span: &tracing::Span, id: GoroutineId, outcome: Outcome) {
+    let goroutine = id.as_u64();
+    match outcome {
+        Outcome::Completed => {
+            tracing::trace!(target: "goro::sched", parent: span, goroutine, "completed")
+        }
+        Outcome::Panicked => {
+            tracing::trace!(target: "goro::sched", parent: span, goroutine, "panicked")
+        }
+        Outcome::Cancelled => {
+            tracing::trace!(target: "goro::sched", parent: span, goroutine, "cancelled")
         }
     }
 }
