@@ -97,10 +97,15 @@ impl GoroutineInfo {
 
     /// A short label: `name #id` or `#id`.
     pub fn label(&self) -> String {
-        match &self.name {
-            Some(name) => format!("{name} #{}", self.id),
-            None => format!("#{}", self.id),
-        }
+        label(self.name.as_deref(), self.id)
+    }
+}
+
+/// A goroutine's short label: `name #id` or `#id`.
+pub fn label(name: Option<&str>, id: Gid) -> String {
+    match name {
+        Some(name) => format!("{name} #{id}"),
+        None => format!("#{id}"),
     }
 }
 

@@ -305,10 +305,7 @@ impl<'t> Builder<'t> {
             Some(info) => (info.name.clone(), info.site(), info.parent),
             None => (None, UNKNOWN_SITE.to_string(), None),
         };
-        let label = match &name {
-            Some(name) => format!("{name} #{id}"),
-            None => format!("#{id}"),
-        };
+        let label = crate::event::label(name.as_deref(), id);
         let site = self.site(site);
         self.goroutines.push(Goroutine {
             id,

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::analysis::{percentile, Analysis, SliceKind};
 use super::text::{count, duration};
-use crate::event::{site, AliveGoroutine, Nanos, ThreadKind};
+use crate::event::{label, site, AliveGoroutine, Nanos, ThreadKind};
 
 /// How many of the longest polls to list.
 const LONGEST: usize = 10;
@@ -109,78 +109,74 @@ fn alive_at_end(
     alive: Option<&[AliveGoroutine]>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    // What the recording knows of a goroutine: busy time and polls. (A
-    // map: a program may end with a million goroutines alive.)
-    let by_id: std::collections::HashMap<u64, usize> = a
-        .goroutines
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.id, i))
-        .collect();
-    let recorded = |id| {
-        by_id
-            .get(&id)
-            .map(|&i| &a.goroutines[i])
-            .map(|g| format!("busy {}, {} polls", duration(g.busy), count(g.polls)))
-            .unwrap_or_else(|| "not recorded".to_string())
-    };
-    let (total, lines): (usize, Vec<String>) = match alive {
-        Some(alive) => {
-            writeln!(
-                out,
-                "Goroutines alive at the end: {} (states as goro's dump saw them)",
-                count(alive.len() as u64)
-            )?;
-            let lines = alive
-                .iter()
-                .take(ALIVE)
-                .map(|g| {
-                    let label = match &g.name {
-                        Some(name) => format!("{name} #{}", g.id),
-                        None => format!("#{}", g.id),
-                    };
-                    format!(
-                        "  {label:<20} [{}, {}]  spawned at {}  {}",
-                        g.state,
-                        duration(g.since),
-                        site(g.spawned_at),
-                        recorded(g.id)
-                    )
-                })
-                .collect();
-            (alive.len(), lines)
-        }
-        None => {
-            let open: Vec<_> = a.goroutines.iter().filter(|g| g.at_end.is_some()).collect();
-            writeln!(
-                out,
-                "Goroutines alive at the end: {} (whose end the recording did not see)",
-                count(open.len() as u64)
-            )?;
-            let lines = open
-                .iter()
-                .take(ALIVE)
-                .map(|g| {
-                    format!(
-                        "  {:<20} [{}]  spawned at {}  {}",
-                        g.label,
-                        g.at_end.unwrap_or("waiting"),
-                        a.sites[g.site].site,
-                        recorded(g.id)
-                    )
-                })
-                .collect();
-            (open.len(), lines)
-        }
-    };
-    for line in &lines {
-        writeln!(out, "{line}")?;
+    /// A goroutine's line: who, doing what, spawned where.
+    struct Line {
+        label: String,
+        state: String,
+        site: String,
+        id: u64,
     }
-    if total > lines.len() {
+    // The first `ALIVE` of `total`.
+    let (source, total, listed): (&str, usize, Vec<Line>) = match alive {
+        Some(alive) => (
+            "states as goro's dump saw them",
+            alive.len(),
+            alive
+                .iter()
+                .take(ALIVE)
+                .map(|g| Line {
+                    label: label(g.name.as_deref(), g.id),
+                    state: format!("{}, {}", g.state, duration(g.since)),
+                    site: site(g.spawned_at),
+                    id: g.id,
+                })
+                .collect(),
+        ),
+        None => {
+            let open = a.goroutines.iter().filter(|g| g.at_end.is_some());
+            (
+                "whose end the recording did not see",
+                open.clone().count(),
+                open.take(ALIVE)
+                    .map(|g| Line {
+                        label: g.label.clone(),
+                        state: g.at_end.unwrap_or("waiting").to_string(),
+                        site: a.sites[g.site].site.clone(),
+                        id: g.id,
+                    })
+                    .collect(),
+            )
+        }
+    };
+    writeln!(
+        out,
+        "Goroutines alive at the end: {} ({source})",
+        count(total as u64)
+    )?;
+    for Line {
+        label,
+        state,
+        site,
+        id,
+    } in &listed
+    {
+        // What the recording knows of it: busy time and polls.
+        let recorded = a
+            .goroutines
+            .iter()
+            .find(|g| g.id == *id)
+            .map(|g| format!("busy {}, {} polls", duration(g.busy), count(g.polls)))
+            .unwrap_or_else(|| "not recorded".to_string());
+        writeln!(
+            out,
+            "  {label:<20} [{state}]  spawned at {site}  {recorded}"
+        )?;
+    }
+    if total > listed.len() {
         writeln!(
             out,
             "  ... and {} more",
-            count((total - lines.len()) as u64)
+            count((total - listed.len()) as u64)
         )?;
     }
     writeln!(out)
