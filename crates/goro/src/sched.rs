@@ -61,6 +61,14 @@ pub fn num_goroutine() -> usize {
 /// goroutines alive, started and ended, panics, blocking calls, workers and
 /// their polls and busy time, carriers; see [`Metrics`].
 ///
+/// `GORO_SCHEDTRACE=1s` in the environment prints the same figures to
+/// stderr every second (as Go's `GODEBUG=schedtrace=1000`), totals as
+/// their growth since the line before and each worker's busy share:
+///
+/// ```text
+/// goro: 1000ms: workers=2 idle=0 threads=17 goroutines=12 runqueue=2 blocking=4 queued=1 spawned=+7458 ended=+7456 panics=+0 polls=+18606 busy=[40% 41%] carriers=13 idle_carriers=1
+/// ```
+///
 /// Inside a runtime, its figures; outside any, the process-wide runtime's
 /// (which starts on first use). It reads counters the runtime keeps anyway
 /// and locks nothing a goroutine needs: a few hundred nanoseconds, plus a
